@@ -1,0 +1,44 @@
+"""Course-wide settings read from the environment, in one place.
+
+``COURSE_SMOKE=1`` switches every notebook and helper to smoke mode: a few thousand images and one or
+two epochs, through exactly the same code. CI and the tests set it; learners leave it unset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() not in ("", "0", "false", "no", "off")
+
+
+SMOKE: bool = _flag("COURSE_SMOKE")
+"""True in smoke mode (``COURSE_SMOKE=1``)."""
+
+PROGRESS: bool = _flag("COURSE_PROGRESS", "1") and not SMOKE
+"""Show tqdm bars. Headless runs (``make run``, CI) switch them off so saved notebooks hold no dead bars."""
+
+SMOKE_LIMITS = {"train": 3000, "test": 1000}
+"""Images per split in smoke mode: enough to prove learning, small enough for CI."""
+
+
+def by_mode(*, full: T, smoke: T) -> T:
+    """Pick a setting for the current mode: ``EPOCHS = by_mode(full=10, smoke=1)``."""
+    return smoke if SMOKE else full
+
+
+def data_dir() -> Path:
+    """Where datasets are stored: ``$COURSE_DATA_DIR`` if set, else ``data/`` in the repository."""
+    return Path(os.environ.get("COURSE_DATA_DIR") or REPO_ROOT / "data")
+
+
+def checkpoint_dir() -> Path:
+    """Where trained models are saved: ``$COURSE_CHECKPOINT_DIR`` if set, else ``checkpoints/`` in the repo."""
+    return Path(os.environ.get("COURSE_CHECKPOINT_DIR") or REPO_ROOT / "checkpoints")

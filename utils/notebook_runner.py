@@ -1,0 +1,62 @@
+"""Execute the course notebooks top to bottom, headless, one line of result per notebook.
+
+    python -m utils.notebook_runner              # run into build/notebooks/, committed notebooks untouched
+    python -m utils.notebook_runner --in-place   # regenerate the committed outputs (full mode only)
+
+Progress bars are switched off (``COURSE_PROGRESS=0``) so that saved outputs hold no dead widgets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from utils import config
+
+NOTEBOOKS = config.REPO_ROOT / "notebooks"
+
+
+def run_notebook(path: Path, output: Path, timeout: int | None = None) -> float:
+    """Execute ``path`` with the notebook's folder as working directory; save it to ``output``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    began = time.perf_counter()
+    NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, output)
+    return time.perf_counter() - began
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.notebook_runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
+    parser.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks")
+    parser.add_argument("--out", type=Path, default=config.REPO_ROOT / "build" / "notebooks")
+    args = parser.parse_args(argv)
+    if args.in_place and config.SMOKE:
+        parser.error("--in-place writes the committed outputs: run it in full mode (unset COURSE_SMOKE)")
+    os.environ["COURSE_PROGRESS"] = "0"
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    failed = 0
+    for path in paths:
+        output = path if args.in_place else args.out / path.name
+        try:
+            seconds = run_notebook(path.resolve(), output)
+            print(f"ok      {path.name}  {seconds:6.1f} s", flush=True)
+        except Exception as error:  # a cell raised: report the notebook and go on with the next
+            failed += 1
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            print(f"FAILED  {path.name}  {reason}", flush=True)
+    print(f"{len(paths) - failed} of {len(paths)} notebooks ran top to bottom ({'smoke' if config.SMOKE else 'full'} mode)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

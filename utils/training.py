@@ -1,0 +1,260 @@
+"""Training and evaluation loops, short enough to read in one screen, and ``fit`` around them.
+
+The data can be either an ``InMemoryData`` (the fast path: whole split as tensors, batched by index
+permutation) or any iterable of ``(images, labels)`` batches such as a ``DataLoader`` (the classic path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from utils import config
+from utils.data import InMemoryData, iterate_batches
+
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """The fastest device available: CUDA, then Apple's MPS, then the CPU (or ``preferred`` if given)."""
+    if preferred:
+        return torch.device(preferred)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch so that the same seed gives the same numbers on the CPU.
+
+    Returns a generator for shuffling, so the batch order does not depend on how much randomness
+    other code (dropout, augmentation) has consumed.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bfloat16 autocast runs natively here (recent NVIDIA GPUs; CPUs with AVX512-BF16 or AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return False
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def _as_batches(data: InMemoryData | Batches, batch_size: int, shuffle: bool, generator) -> Batches:
+    if isinstance(data, InMemoryData):
+        return iterate_batches(data, batch_size, shuffle=shuffle, generator=generator)
+    return data
+
+
+def _to_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, channels_last: bool):
+    x = x.to(device, non_blocking=True)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, y.to(device, non_blocking=True)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    batches: Batches,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    device: torch.device,
+    *,
+    scheduler=None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    mixed_precision: bool = False,
+    channels_last: bool = False,
+    progress: bool = False,
+    description: str = "train",
+) -> tuple[float, float]:
+    """One pass over the training data: forward, loss, backward, step. Returns (mean loss, accuracy)."""
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in tqdm(batches, desc=description, leave=False, disable=not progress):
+        x, y = _to_device(x, y, device, channels_last)
+        if augment is not None:
+            x = augment(x)
+        with autocast(device, mixed_precision):
+            logits = model(x)
+            loss = loss_fn(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / seen, correct / seen
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module,
+    batches: Batches,
+    loss_fn: nn.Module,
+    device: torch.device,
+    *,
+    mixed_precision: bool = False,
+    channels_last: bool = False,
+) -> tuple[float, float]:
+    """Loss and accuracy over every sample of ``batches``, with dropout off and BatchNorm frozen."""
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in batches:
+        x, y = _to_device(x, y, device, channels_last)
+        with autocast(device, mixed_precision):
+            logits = model(x)
+        total_loss += loss_fn(logits.float(), y).item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / seen, correct / seen
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a training run; plain lists of floats, so they go into checkpoints as they are."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def as_dict(self) -> dict:
+        return {name: list(getattr(self, name)) for name in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> History:
+        return cls(**{name: list(values.get(name, [])) for name in cls().as_dict()})
+
+
+@dataclass
+class Recipe:
+    """How to train: the course's defaults were chosen by measurement (see notebook 03 and benchmarks/)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    schedule: str = "onecycle"  # or "constant"
+    mixed_precision: str | bool = "auto"  # bf16 autocast where the hardware runs it natively
+    channels_last: bool = True
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+
+
+def fit(
+    model: nn.Module,
+    train_data: InMemoryData | Batches,
+    test_data: InMemoryData | Batches,
+    recipe: Recipe | None = None,
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    history: History | None = None,
+    progress: bool | None = None,
+    verbose: bool = True,
+) -> History:
+    """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``test_data`` after each.
+
+    Pass ``optimizer`` (with its state loaded) and ``history`` to resume an earlier run. Press
+    stop (KeyboardInterrupt) at any time: the model keeps what it learned and the history so far is
+    returned with ``interrupted=True``.
+    """
+    recipe = recipe or Recipe()
+    device = pick_device(device.type if isinstance(device, torch.device) else device)
+    progress = config.PROGRESS if progress is None else progress
+    mixed = bf16_is_fast(device) if recipe.mixed_precision == "auto" else bool(recipe.mixed_precision)
+    shuffler = seed_everything(seed)
+    if isinstance(train_data, InMemoryData):
+        train_data = train_data.to(device)
+    if isinstance(test_data, InMemoryData):
+        test_data = test_data.to(device)
+
+    model.to(device)
+    if recipe.channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = optimizer or make_optimizer(model, recipe)
+    scheduler = None
+    if recipe.schedule == "onecycle":
+        steps = (
+            math.ceil(len(train_data) / recipe.batch_size)
+            if isinstance(train_data, InMemoryData)
+            else len(train_data)  # a DataLoader knows its number of batches
+        )
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps
+        )
+    elif recipe.schedule != "constant":
+        raise ValueError(f"unknown schedule {recipe.schedule!r}; use 'onecycle' or 'constant'")
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    history = history or History()
+    start = history.epochs
+    settings = dict(mixed_precision=mixed, channels_last=recipe.channels_last)
+    if verbose:
+        precision = "bf16 autocast" if mixed else "float32"
+        print(f"Training {type(model).__name__} on {device.type} ({precision}) for {recipe.epochs} epochs")
+    try:
+        for epoch in range(start + 1, start + recipe.epochs + 1):
+            began = time.perf_counter()
+            train_loss, train_acc = train_one_epoch(
+                model, _as_batches(train_data, recipe.batch_size, True, shuffler), optimizer, loss_fn, device,
+                scheduler=scheduler, augment=augment, progress=progress,
+                description=f"epoch {epoch}/{start + recipe.epochs}", **settings,
+            )
+            test_loss, test_acc = evaluate(
+                model, _as_batches(test_data, 1024, False, None), loss_fn, device, **settings
+            )
+            seconds = time.perf_counter() - began
+            for name, value in zip(
+                ("train_loss", "train_acc", "test_loss", "test_acc", "seconds"),
+                (train_loss, train_acc, test_loss, test_acc, seconds),
+            ):
+                getattr(history, name).append(value)
+            if verbose:
+                print(
+                    f"Epoch {epoch:2d}/{start + recipe.epochs} | train loss {train_loss:.4f} acc {train_acc:.4f}"
+                    f" | test loss {test_loss:.4f} acc {test_acc:.4f} | {seconds:.1f} s",
+                    flush=True,
+                )
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"Interrupted: keeping the model and the history of {history.epochs - start} finished epoch(s).")
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+    return history
