@@ -128,7 +128,9 @@ def test_truncated_file_in_the_data_folder_says_delete_and_fetch(isolated_data, 
     with pytest.raises(data.DataIntegrityError) as error:
         data.load_tensors("fashion-mnist")
     assert str(damaged) in str(error.value)
-    assert "truncated" in str(error.value) and "Delete it and fetch again: python -m utils.data fetch" in str(error.value)
+    assert "truncated" in str(error.value) and "Delete it and fetch again: python -m utils.data fetch" in str(
+        error.value
+    )
 
 
 def test_corrupt_gz_from_a_download_is_caught_by_md5(isolated_data, fashion_copy, monkeypatch):

@@ -40,5 +40,9 @@ def data_dir() -> Path:
 
 
 def checkpoint_dir() -> Path:
-    """Where trained models are saved: ``$COURSE_CHECKPOINT_DIR`` if set, else ``checkpoints/`` in the repo."""
-    return Path(os.environ.get("COURSE_CHECKPOINT_DIR") or REPO_ROOT / "checkpoints")
+    """Where trained models are saved: ``$COURSE_CHECKPOINT_DIR`` or ``checkpoints/`` in the repo.
+
+    Smoke mode uses a ``smoke/`` subfolder, so a model trained on a few images never stands in for a real one.
+    """
+    base = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or REPO_ROOT / "checkpoints")
+    return base / "smoke" if SMOKE else base

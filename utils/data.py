@@ -27,7 +27,6 @@ import contextlib
 import gzip
 import hashlib
 import math
-import shutil
 import socket
 import struct
 import sys
@@ -175,7 +174,9 @@ def _verify_md5(path: Path, md5: str, fix: str = REFETCH) -> None:
         return
     actual = md5sum(path)
     if actual != md5:
-        raise DataIntegrityError(f"{path} is corrupt or incomplete: its MD5 is {actual}, the original's is {md5}. {fix}")
+        raise DataIntegrityError(
+            f"{path} is corrupt or incomplete: its MD5 is {actual}, the original's is {md5}. {fix}"
+        )
     _verified.add(key)
 
 
@@ -204,9 +205,7 @@ def _check_extracted(path: Path, spec: DatasetSpec) -> None:
 
 
 def _has_any_files(folder: Path, spec: DatasetSpec) -> bool:
-    return any(
-        (folder / name).exists() for archive, _ in spec.archives for name in (archive, _extracted_name(archive))
-    )
+    return any((folder / name).exists() for archive, _ in spec.archives for name in (archive, _extracted_name(archive)))
 
 
 def _read_original(folder: Path, name: str, spec: DatasetSpec) -> bytes:
@@ -222,7 +221,9 @@ def _read_original(folder: Path, name: str, spec: DatasetSpec) -> bytes:
     try:
         content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError) as error:
-        raise DataIntegrityError(f"{path} is truncated or corrupt ({error}). Replace it with an intact copy.") from error
+        raise DataIntegrityError(
+            f"{path} is truncated or corrupt ({error}). Replace it with an intact copy."
+        ) from error
     actual = hashlib.md5(content).hexdigest()
     if actual != spec.content_md5[name]:
         raise DataIntegrityError(
@@ -354,7 +355,8 @@ def how_to_get(spec: DatasetSpec) -> str:
     if spec.system_package:
         ways.append(f"on Debian/Ubuntu: sudo apt-get install {spec.system_package}")
     ways += [
-        f"from a USB stick or a colleague: python -m utils.data fetch --from DIR (DIR holds the four {spec.title} .gz files)",
+        f"from a USB stick or a colleague: python -m utils.data fetch --from DIR "
+        f"(DIR holds the four {spec.title} .gz files)",
         "or point COURSE_DATA_DIR at a folder that already holds them",
     ]
     return f"{spec.title} is not available offline here. Ways to get it:\n" + "\n".join(f"  - {w}" for w in ways)
@@ -497,7 +499,10 @@ class BatchIterator:
             order = None
         for start in range(0, count, self.batch_size):
             if order is None:
-                yield self.data.images[start : start + self.batch_size], self.data.labels[start : start + self.batch_size]
+                yield (
+                    self.data.images[start : start + self.batch_size],
+                    self.data.labels[start : start + self.batch_size],
+                )
             else:
                 index = order[start : start + self.batch_size]
                 yield self.data.images[index], self.data.labels[index]

@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
             print(f"FAILED  {path.name}  {reason}", flush=True)
-    print(f"{len(paths) - failed} of {len(paths)} notebooks ran top to bottom ({'smoke' if config.SMOKE else 'full'} mode)")
+    mode = "smoke" if config.SMOKE else "full"
+    print(f"{len(paths) - failed} of {len(paths)} notebooks ran top to bottom ({mode} mode)")
     return 1 if failed else 0
 
 

@@ -11,15 +11,26 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from utils import config
-from utils.data import InMemoryData, iterate_batches
+from utils import checkpoints, config
+from utils.data import (
+    InMemoryData,
+    display_path,
+    get_spec,
+    iterate_batches,
+    load_tensors,
+    locate,
+    make_augment,
+    make_loader,
+)
+from utils.models import build_model
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -135,6 +146,9 @@ def evaluate(
     return total_loss / seen, correct / seen
 
 
+METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+
+
 @dataclass
 class History:
     """Per-epoch metrics of a training run; plain lists of floats, so they go into checkpoints as they are."""
@@ -151,7 +165,7 @@ class History:
         return len(self.train_loss)
 
     def as_dict(self) -> dict:
-        return {name: list(getattr(self, name)) for name in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")}
+        return {name: list(getattr(self, name)) for name in METRICS}
 
     @classmethod
     def from_dict(cls, values: dict) -> History:
@@ -217,9 +231,7 @@ def fit(
             if isinstance(train_data, InMemoryData)
             else len(train_data)  # a DataLoader knows its number of batches
         )
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps
-        )
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps)
     elif recipe.schedule != "constant":
         raise ValueError(f"unknown schedule {recipe.schedule!r}; use 'onecycle' or 'constant'")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
@@ -233,18 +245,22 @@ def fit(
         for epoch in range(start + 1, start + recipe.epochs + 1):
             began = time.perf_counter()
             train_loss, train_acc = train_one_epoch(
-                model, _as_batches(train_data, recipe.batch_size, True, shuffler), optimizer, loss_fn, device,
-                scheduler=scheduler, augment=augment, progress=progress,
-                description=f"epoch {epoch}/{start + recipe.epochs}", **settings,
+                model,
+                _as_batches(train_data, recipe.batch_size, True, shuffler),
+                optimizer,
+                loss_fn,
+                device,
+                scheduler=scheduler,
+                augment=augment,
+                progress=progress,
+                description=f"epoch {epoch}/{start + recipe.epochs}",
+                **settings,
             )
             test_loss, test_acc = evaluate(
                 model, _as_batches(test_data, 1024, False, None), loss_fn, device, **settings
             )
             seconds = time.perf_counter() - began
-            for name, value in zip(
-                ("train_loss", "train_acc", "test_loss", "test_acc", "seconds"),
-                (train_loss, train_acc, test_loss, test_acc, seconds),
-            ):
+            for name, value in zip(METRICS, (train_loss, train_acc, test_loss, test_acc, seconds)):
                 getattr(history, name).append(value)
             if verbose:
                 print(
@@ -258,3 +274,100 @@ def fit(
     finally:
         model.to(memory_format=torch.contiguous_format)
     return history
+
+
+def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[Recipe, dict | None]:
+    """The recipe and augmentation the course uses for ``model`` on ``dataset``.
+
+    Chosen by measurement: see notebook 03 and ``benchmarks/time_to_accuracy.py``. Returns the recipe and
+    the keyword arguments for ``data.make_augment`` (None: no augmentation).
+    """
+    get_spec(dataset)
+    recipe = Recipe(epochs=epochs or 10)
+    if model == "mlp":
+        return Recipe(epochs=epochs or 10, lr=2e-3, weight_decay=1e-4), None
+    if dataset == "fashion-mnist":
+        return replace(recipe, label_smoothing=0.1), {"max_degrees": 0.0, "max_shift": 0.0, "hflip": True}
+    return recipe, {"max_degrees": 10.0, "max_shift": 0.1}
+
+
+def default_checkpoint(model: str, dataset: str) -> Path:
+    """Where notebook 03 and the CLI save a model, and where notebooks 04 and 05 look for it."""
+    return config.checkpoint_dir() / f"{model}-{dataset}.pt"
+
+
+def train_model(
+    model: str,
+    dataset: str,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    loader: str = "tensors",
+    device: str | None = None,
+    save: str | Path | None = None,
+    progress: bool | None = None,
+) -> tuple[nn.Module, History]:
+    """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call."""
+    recipe, augment_settings = course_recipe(model, dataset, epochs)
+    if loader == "tensors":
+        train_data, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
+    elif loader == "dataloader":
+        train_data = make_loader(dataset, "train", batch_size=recipe.batch_size)
+        test_data = make_loader(dataset, "test", batch_size=1024)
+    else:
+        raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
+    seed_everything(seed)
+    network = build_model(model)
+    optimizer = make_optimizer(network, recipe)
+    augment = make_augment(dataset, **augment_settings) if augment_settings else None
+    history = fit(
+        network,
+        train_data,
+        test_data,
+        recipe,
+        optimizer=optimizer,
+        augment=augment,
+        device=device,
+        seed=seed,
+        progress=progress,
+    )
+    if save is not None:
+        spec = get_spec(dataset)
+        path = checkpoints.save_checkpoint(
+            save,
+            network,
+            dataset=dataset,
+            classes=spec.classes,
+            mean=spec.mean,
+            std=spec.std,
+            history=history.as_dict(),
+            is_sample=locate(dataset).is_sample,
+            recipe=asdict(recipe),
+            optimizer=optimizer,
+        )
+        print(f"saved {display_path(path)}")
+    return network, history
+
+
+def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
+    """Load the checkpoint notebook 03 saved; if there is none (or it was trained on other data), train
+    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``."""
+    path = Path(path or default_checkpoint(model, dataset))
+    is_sample = locate(dataset).is_sample
+    if path.exists():
+        try:
+            loaded = checkpoints.load_checkpoint(path, expect_model=model)
+        except checkpoints.CheckpointError as error:
+            print(f"Cannot use {display_path(path)} ({error}); training a new one.")
+        else:
+            if loaded.dataset == dataset and loaded.is_sample == is_sample:
+                print(
+                    f"Loaded {display_path(path)}: {model} on {dataset}, {loaded.epoch} epochs, "
+                    f"test accuracy {loaded.metrics['test_acc']:.4f}"
+                )
+                return loaded
+            print(f"{display_path(path)} was trained on other data; training a new one.")
+    else:
+        print(f"No checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
+    train_model(model, dataset, epochs=epochs, save=path)
+    return checkpoints.load_checkpoint(path, expect_model=model)

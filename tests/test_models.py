@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+from utils import models
+
+
+def test_cnn_is_the_reference_architecture():
+    cnn = models.CNN()
+    assert cnn(torch.zeros(4, 1, 28, 28)).shape == (4, 10)
+    trace = dict((shape, layer) for layer, shape in models.shape_trace(cnn))
+    assert (1, 32, 14, 14) in trace and (1, 64, 7, 7) in trace and (1, 3136) in trace
+    conv1, bn1 = 32 * 1 * 9 + 32, 2 * 32
+    conv2, bn2 = 64 * 32 * 9 + 64, 2 * 64
+    fc1, fc2 = 3136 * 128 + 128, 128 * 10 + 10
+    assert models.count_parameters(cnn) == conv1 + bn1 + conv2 + bn2 + fc1 + fc2
+    kinds = [type(m).__name__ for m in cnn.modules() if not list(m.children())]
+    assert kinds == [
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "MaxPool2d",
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "MaxPool2d",
+        "Dropout",
+        "Flatten",
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+    ]
+
+
+def test_plain_cnn_has_no_batchnorm_and_a_1600_wide_flatten():
+    plain = models.PlainCNN()
+    assert plain(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert (1, 1600) in [shape for _, shape in models.shape_trace(plain)]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.Dropout) for m in plain.modules())
+
+
+def test_mlp_hidden_layers_are_configurable():
+    one = models.MLP(hidden=[64])
+    assert models.count_parameters(one) == 784 * 64 + 64 + 64 * 10 + 10
+    deep = models.MLP(hidden=[256, 128, 100])
+    assert sum(isinstance(m, torch.nn.Linear) for m in deep.modules()) == 4
+    assert deep(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_build_model_round_trips_the_config():
+    original = models.MLP(hidden=[32, 16], dropout=0.1)
+    rebuilt = models.build_model(models.model_name(original), **original.config)
+    assert type(rebuilt) is models.MLP and rebuilt.config == original.config
+
+
+def test_unknown_model_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown model 'resnet'.*mlp, cnn, plain-cnn"):
+        models.build_model("resnet")
+
+
+def test_shape_trace_leaves_the_training_mode_alone():
+    cnn = models.CNN().train()
+    models.shape_trace(cnn)
+    assert cnn.training

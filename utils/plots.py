@@ -1,0 +1,132 @@
+"""Pictures the course draws more than once: image grids, class balance, training curves, confusion
+matrices. Each function draws one figure and returns it (notebooks end the cell with ``plt.show()``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import torch
+from matplotlib.figure import Figure
+
+RIGHT, WRONG = "tab:green", "tab:red"
+
+
+def image_grid(
+    images: torch.Tensor,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    colors: Sequence[str] | None = None,
+    size: float = 1.4,
+    suptitle: str | None = None,
+) -> Figure:
+    """Show (N, 1, 28, 28) or (N, 28, 28) images in a grid, grey on white, with optional coloured titles."""
+    images = images.detach().cpu().float()
+    if images.ndim == 4:
+        images = images[:, 0]
+    count = len(images)
+    nrows = max(1, -(-count // ncols))
+    ncols = min(ncols, count)
+    title_space = 0.35 if titles is not None else 0.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + title_space)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= count:
+            continue
+        ax.imshow(images[index].numpy(), cmap="gray_r" if images.min() >= 0 else "gray")
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=9, color=colors[index] if colors else "black")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def predictions_grid(
+    images: torch.Tensor,
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    classes: Sequence[str],
+    *,
+    probabilities: Sequence[float] | None = None,
+    ncols: int = 5,
+    size: float = 1.8,
+    suptitle: str | None = None,
+) -> Figure:
+    """Images titled actual/predicted, green when right and red when wrong."""
+    titles, colors = [], []
+    for index, (true, guess) in enumerate(zip(labels, predicted)):
+        title = f"{classes[int(true)]}\n→ {classes[int(guess)]}"
+        if probabilities is not None:
+            title += f" ({probabilities[index]:.0%})"
+        titles.append(title)
+        colors.append(RIGHT if int(true) == int(guess) else WRONG)
+    return image_grid(images, titles, ncols=ncols, colors=colors, size=size, suptitle=suptitle)
+
+
+def class_balance(labels: torch.Tensor, classes: Sequence[str], title: str = "Images per class") -> Figure:
+    counts = torch.bincount(labels.cpu(), minlength=len(classes)).numpy()
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.bar(range(len(classes)), counts, color="tab:blue")
+    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    for x, count in enumerate(counts):
+        ax.text(x, count, f"{count:,}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, counts.max() * 1.15)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: dict[str, object], title: str = "") -> Figure:
+    """Loss and accuracy per epoch, train (dashed) vs test (solid), for one or several runs.
+
+    ``histories`` maps a run name to a ``utils.training.History``.
+    """
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for (name, history), color in zip(histories.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        epochs = np.arange(1, len(history.train_loss) + 1)
+        prefix = f"{name}: " if len(histories) > 1 else ""
+        loss_ax.plot(epochs, history.train_loss, "--o", color=color, markersize=3, label=f"{prefix}train")
+        loss_ax.plot(epochs, history.test_loss, "-o", color=color, markersize=3, label=f"{prefix}test")
+        acc_ax.plot(epochs, history.train_acc, "--o", color=color, markersize=3, label=f"{prefix}train")
+        acc_ax.plot(epochs, history.test_acc, "-o", color=color, markersize=3, label=f"{prefix}test")
+    for ax, label in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_heatmap(
+    matrix: np.ndarray, classes: Sequence[str], *, normalize: bool = False, title: str | None = None
+) -> Figure:
+    """A seaborn heatmap of a confusion matrix: rows are the true class, columns the prediction."""
+    values = matrix / matrix.sum(axis=1, keepdims=True) if normalize else matrix
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    sns.heatmap(
+        values,
+        annot=True,
+        fmt=".2f" if normalize else "d",
+        cmap="Blues",
+        cbar=False,
+        xticklabels=classes,
+        yticklabels=classes,
+        ax=ax,
+        annot_kws={"fontsize": 8},
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or ("Confusion matrix (each row sums to 1)" if normalize else "Confusion matrix (counts)"))
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
+    plt.setp(ax.get_yticklabels(), rotation=0)
+    fig.tight_layout()
+    return fig
