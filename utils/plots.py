@@ -130,3 +130,40 @@ def confusion_heatmap(
     plt.setp(ax.get_yticklabels(), rotation=0)
     fig.tight_layout()
     return fig
+
+
+def per_class_bars(values: Sequence[float], classes: Sequence[str], title: str = "Accuracy per class") -> Figure:
+    """A horizontal bar per class, worst at the top, with the value written on each bar."""
+    order = np.argsort(values)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(classes) + 1))
+    ax.barh([classes[i] for i in order], [values[i] for i in order], color="tab:blue")
+    for y, index in enumerate(order):
+        ax.text(values[index], y, f" {values[index]:.1%}", va="center", fontsize=8)
+    low = min(values)
+    ax.set_xlim(max(0.0, low - 0.1), 1.04)
+    ax.set_xlabel("accuracy (recall)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def confidence_histogram(confidence: torch.Tensor, correct: torch.Tensor, title: str = "") -> Figure:
+    """How sure the model was, separately for right and wrong predictions (each normalized to 1)."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    bins = np.linspace(0.1, 1.0, 37)
+    for mask, label, color in ((correct, "right", RIGHT), (~correct, "wrong", WRONG)):
+        if mask.any():
+            ax.hist(
+                confidence[mask].numpy(),
+                bins=bins,
+                alpha=0.6,
+                color=color,
+                density=True,
+                label=f"{label} ({int(mask.sum()):,})",
+            )
+    ax.set_xlabel("probability of the predicted class")
+    ax.set_ylabel("density")
+    ax.set_title(title or "Confidence of right and wrong predictions")
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -203,8 +203,12 @@ def fit(
     history: History | None = None,
     progress: bool | None = None,
     verbose: bool = True,
+    stop_when: Callable[[History], bool] | None = None,
 ) -> History:
     """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``test_data`` after each.
+
+    ``history.seconds`` holds the training time of each epoch (evaluation excluded). ``stop_when(history)``,
+    if given, is asked after each epoch and ends training early when it returns True.
 
     Pass ``optimizer`` (with its state loaded) and ``history`` to resume an earlier run. Press
     stop (KeyboardInterrupt) at any time: the model keeps what it learned and the history so far is
@@ -256,10 +260,10 @@ def fit(
                 description=f"epoch {epoch}/{start + recipe.epochs}",
                 **settings,
             )
+            seconds = time.perf_counter() - began
             test_loss, test_acc = evaluate(
                 model, _as_batches(test_data, 1024, False, None), loss_fn, device, **settings
             )
-            seconds = time.perf_counter() - began
             for name, value in zip(METRICS, (train_loss, train_acc, test_loss, test_acc, seconds)):
                 getattr(history, name).append(value)
             if verbose:
@@ -268,6 +272,8 @@ def fit(
                     f" | test loss {test_loss:.4f} acc {test_acc:.4f} | {seconds:.1f} s",
                     flush=True,
                 )
+            if stop_when is not None and stop_when(history):
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Interrupted: keeping the model and the history of {history.epochs - start} finished epoch(s).")
