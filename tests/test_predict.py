@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from utils import checkpoints, data, models, predict
+
+SPEC = data.DATASETS["mnist"]
+CENTRE = (13.5, 13.5)
+
+
+@pytest.fixture
+def mnist_digit():
+    """A real MNIST test digit as uint8 28x28, light ink on black (centred by its authors)."""
+    return data.load_dataset("mnist", "test").data[0].numpy()
+
+
+@pytest.fixture
+def checkpoint_path(tmp_path):
+    return checkpoints.save_checkpoint(
+        tmp_path / "mlp.pt",
+        models.MLP(hidden=[16]),
+        dataset="mnist",
+        classes=SPEC.classes,
+        mean=SPEC.mean,
+        std=SPEC.std,
+        history={"train_loss": [1.0], "test_acc": [0.1]},
+    )
+
+
+def _similarity(a, b):
+    """Best pixel correlation allowing a shift of up to one pixel (centring rounds to whole pixels)."""
+    return max(
+        np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), np.asarray(b, dtype=np.float32).ravel())[0, 1]
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+
+
+def _prepare(pixels):
+    return predict.prepare(Image.fromarray(pixels), mean=SPEC.mean, std=SPEC.std)
+
+
+def test_a_centred_digit_stays_centred(mnist_digit):
+    tensor, steps = _prepare(255 - mnist_digit)  # as a learner would draw it: dark on light
+    result = steps["centred in 28×28"]
+    assert tensor.shape == (1, 1, 28, 28)
+    assert np.allclose(predict.centre_of_mass(result), CENTRE, atol=1.0)
+    assert np.allclose(predict.centre_of_mass(result), predict.centre_of_mass(mnist_digit / 255), atol=1.0)
+    assert _similarity(result, mnist_digit) > 0.9
+
+
+def test_an_off_centre_large_digit_is_cropped_scaled_and_centred(mnist_digit):
+    big = np.asarray(Image.fromarray(mnist_digit).resize((112, 112), Image.Resampling.BICUBIC))
+    canvas = np.full((300, 240), 230, dtype=np.uint8)
+    canvas[10:122, 120:232] = 230 - (big.astype(np.int32) * 200 // 255)  # dark ink in the top-right corner
+    _, steps = _prepare(canvas)
+    result = steps["centred in 28×28"]
+    assert max(steps["fitted in 20×20"].shape) == 20
+    assert np.allclose(predict.centre_of_mass(result), CENTRE, atol=1.0)
+    _, reference = _prepare(255 - mnist_digit)
+    assert _similarity(result, reference["centred in 28×28"]) > 0.8
+
+
+def test_light_ink_on_black_is_not_inverted(mnist_digit):
+    _, steps = _prepare(mnist_digit)
+    assert np.corrcoef(steps["ink bright on black"].ravel(), mnist_digit.ravel())[0, 1] > 0.95
+
+
+@pytest.mark.parametrize("colour", [255, 0, 128])
+def test_an_image_without_ink_is_refused(colour):
+    with pytest.raises(predict.ImageProblem, match="no ink found"):
+        _prepare(np.full((50, 50), colour, dtype=np.uint8))
+
+
+def test_cli_predicts_the_good_images_and_names_each_bad_one(tmp_path, checkpoint_path, mnist_digit, capsys):
+    good = tmp_path / "good.png"
+    Image.fromarray(255 - mnist_digit).save(good)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    missing = tmp_path / "missing.png"
+    status = predict.main(
+        [str(missing), str(text), str(blank), str(good), "--checkpoint", str(checkpoint_path), "--top", "3"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    errors = err.strip().splitlines()
+    assert len(errors) == 3
+    assert f"{missing}: no such file" in errors[0]
+    assert f"{text}: not an image file" in errors[1]
+    assert f"{blank}: no ink found" in errors[2]
+    line = out.strip()
+    assert line.startswith(f"{good}: ") and line.count("%") == 3  # best + two more with --top 3
+
+
+def test_cli_with_a_bad_checkpoint_says_so(tmp_path, mnist_digit, capsys):
+    good = tmp_path / "good.png"
+    Image.fromarray(mnist_digit).save(good)
+    assert predict.main([str(good), "--checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_shipped_images_are_all_readable():
+    shipped = sorted((predict.Path(__file__).parent.parent / "notebooks" / "images").glob("digit_*.png"))
+    assert len(shipped) >= 5
+    for path in shipped:
+        tensor, _ = predict.prepare(predict.load_image(path), mean=SPEC.mean, std=SPEC.std)
+        assert tensor.shape == (1, 1, 28, 28)

@@ -1,0 +1,142 @@
+"""Predict the class of your own images with a saved checkpoint.
+
+    python -m utils.predict notebooks/images/digit_3.png --checkpoint checkpoints/cnn-mnist.pt --top 3
+
+Each image is prepared the way MNIST was made: grayscale, inverted if the background is light, cropped
+to the ink, scaled to fit a 20×20 box (the whole 28×28 frame for Fashion-MNIST), centred by its centre of
+mass in 28×28, then normalized like the training data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+
+FRAME = 28
+
+
+class ImageProblem(ValueError):
+    """An image that cannot be classified, with a message that says why."""
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Open an image file as 8-bit grayscale, with a clear error for missing or non-image files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageProblem(f"{path}: no such file")
+    try:
+        with Image.open(path) as image:
+            return image.convert("L")
+    except (UnidentifiedImageError, OSError) as error:
+        raise ImageProblem(f"{path}: not an image file PIL can read ({type(error).__name__})") from None
+
+
+def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tuple[torch.Tensor, dict]:
+    """Turn a photo or drawing into a normalized (1, 1, 28, 28) tensor; also return each step as a picture.
+
+    ``box`` is the size the content is scaled to fit: 20 for MNIST (as its authors did), 28 for Fashion-MNIST.
+    """
+    steps: dict[str, np.ndarray] = {}
+    pixels = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    steps["grayscale"] = pixels
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    if np.median(border) > 0.5:  # light background: MNIST has light ink on black
+        pixels = 1 - pixels
+    background = np.median(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]))
+    ink = np.clip(pixels - background, 0, None)
+    if ink.max() < 0.15:
+        raise ImageProblem("no ink found: the image is empty or all one colour (draw dark on light, or light on dark)")
+    ink /= ink.max()
+    steps["ink bright on black"] = ink
+    rows, cols = np.nonzero(ink > 0.2)
+    cropped = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    steps["cropped to the ink"] = cropped
+    scale = box / max(cropped.shape)
+    size = (max(1, round(cropped.shape[1] * scale)), max(1, round(cropped.shape[0] * scale)))
+    fitted = (
+        np.asarray(
+            Image.fromarray((cropped * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), dtype=np.float32
+        )
+        / 255
+    )
+    steps[f"fitted in {box}×{box}"] = fitted
+    centred = _centre_by_mass(fitted)
+    steps["centred in 28×28"] = centred
+    tensor = (torch.from_numpy(centred) - mean) / std
+    steps["normalized"] = tensor.numpy()
+    return tensor.reshape(1, 1, FRAME, FRAME), steps
+
+
+def _centre_by_mass(content: np.ndarray) -> np.ndarray:
+    """Place ``content`` in a 28×28 frame so that its centre of mass lands on the frame's centre."""
+    height, width = content.shape
+    total = content.sum()
+    rows, cols = np.indices(content.shape)
+    centre_row, centre_col = (rows * content).sum() / total, (cols * content).sum() / total
+    top = int(np.clip(round(FRAME / 2 - 0.5 - centre_row), 0, FRAME - height))
+    left = int(np.clip(round(FRAME / 2 - 0.5 - centre_col), 0, FRAME - width))
+    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
+    frame[top : top + height, left : left + width] = content
+    return frame
+
+
+def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(pixels.shape)
+    weights = np.clip(pixels, 0, None)
+    return float((rows * weights).sum() / weights.sum()), float((cols * weights).sum() / weights.sum())
+
+
+@torch.inference_mode()
+def top_k(checkpoint: Checkpoint, tensor: torch.Tensor, k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` most probable classes with their probabilities."""
+    probabilities = checkpoint.model.eval()(tensor).softmax(1)[0]
+    values, indices = probabilities.topk(min(k, len(checkpoint.classes)))
+    return [(checkpoint.classes[i], float(p)) for p, i in zip(values, indices)]
+
+
+def predict_file(path: str | Path, checkpoint: Checkpoint, k: int = 3) -> list[tuple[str, float]]:
+    box = 20 if checkpoint.dataset == "mnist" else FRAME
+    try:
+        tensor, _ = prepare(load_image(path), mean=checkpoint.mean, std=checkpoint.std, box=box)
+    except ImageProblem as problem:
+        message = str(problem)
+        raise ImageProblem(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    return top_k(checkpoint, tensor, k)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("images", nargs="+", type=Path, help="PNG, JPEG, ... files")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint saved by the course")
+    parser.add_argument("--top", type=int, default=1, help="also show the next most likely classes")
+    args = parser.parse_args(argv)
+    if args.top < 1:
+        parser.error("--top must be at least 1")
+    try:
+        checkpoint = load_checkpoint(args.checkpoint)
+    except CheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.images:
+        try:
+            ranked = predict_file(path, checkpoint, args.top)
+        except ImageProblem as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            failed += 1
+            continue
+        best, probability = ranked[0]
+        others = "".join(f", {name} {p:.1%}" for name, p in ranked[1:])
+        print(f"{path}: {best} ({probability:.1%}{others})", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
