@@ -27,7 +27,9 @@ CANDIDATES = {
     "G": ("flip, dropout 0.1/0.3", {}, FLIP, (0.1, 0.3)),
     "H": ("no augmentation, dropout 0.1/0.3, weight decay 0.05", {"weight_decay": 0.05}, None, (0.1, 0.3)),
     "I": ("flip, dropout 0.1/0.3, batch 64, lr 2e-3", {"batch_size": 64, "lr": 2e-3}, FLIP, (0.1, 0.3)),
-    "J": ("flip, dropout 0/0.2, lr 5e-3", {"lr": 5e-3}, FLIP, (0.0, 0.2)),
+    "J": ("flip, dropout 0/0.2, lr 5e-3 (the course's)", {"lr": 5e-3}, FLIP, (0.0, 0.2)),
+    "K": ("flip, dropout 0.1/0.3, weight decay 0.05", {"weight_decay": 0.05}, FLIP, (0.1, 0.3)),
+    "L": ("flip, dropout 0/0.2, lr 5e-3, weight decay 0.05", {"lr": 5e-3, "weight_decay": 0.05}, FLIP, (0.0, 0.2)),
 }
 
 

@@ -77,15 +77,6 @@ def run_course(args, train_limit, test_limit) -> training.History:
     return history
 
 
-def time_to_target(history: training.History, target: float) -> float | None:
-    elapsed = 0.0
-    for seconds, accuracy in zip(history.seconds, history.test_acc):
-        elapsed += seconds
-        if accuracy >= target:
-            return elapsed
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12,000 training images, target 85 %%, 4 epochs")
@@ -115,10 +106,11 @@ def main() -> None:
                 cells.append(f"{'':>9} {'':>7}")
         print(f"{epoch + 1:>5} | {cells[0]:>19} | {cells[1]:>17}")
 
-    for name, history in (("reference", reference), ("course", course)):
+    runs = {"reference": reference, "course": course}
+    for name, history in runs.items():
         throughput = images / statistics.median(history.seconds)
         print(f"training throughput, {name}: {throughput:,.0f} images/s (median epoch)")
-    reached = {name: time_to_target(h, args.target) for name, h in (("reference", reference), ("course", course))}
+    reached = {name: training.time_to_target(history, args.target) for name, history in runs.items()}
     for name, seconds in reached.items():
         print(f"time to {args.target:.0%}, {name}: " + (f"{seconds:.1f} s" if seconds else "not reached"))
     label = f"speedup to {args.target:.0%}"

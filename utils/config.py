@@ -46,3 +46,10 @@ def checkpoint_dir() -> Path:
     """
     base = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or REPO_ROOT / "checkpoints")
     return base / "smoke" if SMOKE else base
+
+
+def describe_mode() -> str:
+    """One line for a notebook's settings cell, so a saved notebook shows which mode produced it."""
+    if SMOKE:
+        return "smoke mode (COURSE_SMOKE=1): small subsets and few epochs, for CI"
+    return "full mode: every image, full training"

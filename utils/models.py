@@ -44,9 +44,13 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    """The BN-CNN reference: two Conv-BatchNorm-ReLU-MaxPool blocks, dropout, a 128-unit head."""
+    """The BN-CNN reference: two Conv-BatchNorm-ReLU-MaxPool blocks, dropout, a 128-unit head.
 
-    def __init__(self, num_classes: int = 10, conv_dropout: float = 0.25, fc_dropout: float = 0.5) -> None:
+    The dropout rates were chosen by measurement (``benchmarks/recipe_search.py``): the reference's 0.25/0.5
+    held the network back within 15 epochs on Fashion-MNIST (92.9 % vs 93.6 %).
+    """
+
+    def __init__(self, num_classes: int = 10, conv_dropout: float = 0.0, fc_dropout: float = 0.2) -> None:
         super().__init__()
         self.config = {"num_classes": num_classes, "conv_dropout": conv_dropout, "fc_dropout": fc_dropout}
         self.features = nn.Sequential(

@@ -1,0 +1,31 @@
+"""The committed notebooks are clean: what a reader on the web sees came from one real, complete run."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LOCAL_PATH = re.compile(r"/(root|work|tmp|home|Users)/[\w.-]+/")
+
+
+def test_every_numbered_notebook_is_found():
+    assert [path.name[:2] for path in NOTEBOOKS] == [f"{n:02d}" for n in range(1, len(NOTEBOOKS) + 1)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebook_is_clean(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert all("id" in cell for cell in notebook["cells"]), "every cell needs an id"
+    counts = [cell["execution_count"] for cell in code_cells]
+    # either a complete run (every code cell executed, in order 1, 2, 3, ...) or fully stripped
+    assert counts == list(range(1, len(counts) + 1)) or counts == [None] * len(counts), f"counts {counts}"
+    for index, cell in enumerate(code_cells):
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"code cell {index} holds an error"
+            text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
+            assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
+            assert "smoke mode" not in text, f"code cell {index} comes from a smoke-mode run"
