@@ -18,6 +18,7 @@ import torch
 import torchvision
 from torch import nn
 
+from utils.data import display_path
 from utils.models import build_model, model_name
 
 FORMAT = "image-classification-course/1"
@@ -101,24 +102,25 @@ def save_checkpoint(
 
 
 def _read(path: Path, map_location) -> dict:
+    shown = display_path(path)
     if not path.exists():
         raise CheckpointError(
-            f"{path}: no such checkpoint. Train one with `python -m utils.train --model cnn "
-            f"--dataset fashion-mnist --save {path}` or run notebook 03."
+            f"{shown}: no such checkpoint. Train one with `python -m utils.train --model cnn "
+            f"--dataset fashion-mnist --save {shown}` or run notebook 03."
         )
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch.load raises many types on damaged files: all mean "unusable"
         if isinstance(error, pickle.UnpicklingError) and "Unsupported global" in str(error):
             raise CheckpointError(
-                f"{path} holds pickled Python objects (such as a whole model saved with torch.save(model)), "
+                f"{shown} holds pickled Python objects (such as a whole model saved with torch.save(model)), "
                 f"not only weights. Loading it would run code stored in the file, so "
                 f"torch.load(weights_only=True) refuses it: that is a safety feature, keep it on. Save the "
                 f"model's state_dict instead (utils.checkpoints.save_checkpoint), or if you trust the file's "
                 f"author, load it once with weights_only=False and re-save it that way."
             ) from error
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is damaged ({reason}).") from error
+        raise CheckpointError(f"{shown} is not a PyTorch checkpoint, or it is damaged ({reason}).") from error
 
 
 def load_checkpoint(
@@ -127,21 +129,22 @@ def load_checkpoint(
     """Load with ``weights_only=True``, rebuild the model from the metadata, load weights, ``eval()``."""
     path = Path(path)
     payload = _read(path, map_location)
+    shown = display_path(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         keys = ", ".join(list(payload)[:4]) if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(
-            f"{path} is a PyTorch file but not one of this course's checkpoints (it holds: {keys}). "
+            f"{shown} is a PyTorch file but not one of this course's checkpoints (it holds: {keys}). "
             f"Save models with utils.checkpoints.save_checkpoint."
         )
     name = payload["model"]["name"]
     if expect_model is not None and name != expect_model:
-        raise CheckpointError(f"{path} holds a {name!r} model, not a {expect_model!r}: pick the matching checkpoint.")
+        raise CheckpointError(f"{shown} holds a {name!r} model, not a {expect_model!r}: pick the matching checkpoint.")
     model = build_model(name, **payload["model"]["config"])
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:
         first = str(error).splitlines()[0]
-        raise CheckpointError(f"{path}: its weights do not fit a {name!r} model ({first}).") from error
+        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({first}).") from error
     model.eval()
     dataset = payload["dataset"]
     return Checkpoint(
