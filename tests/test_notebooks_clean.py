@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FOLDER = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((FOLDER / "solutions").glob("[0-9][0-9]_*.ipynb"))
 LOCAL_PATH = re.compile(r"/(root|work|tmp|home|Users)/[\w.-]+/")
 
 
@@ -14,7 +16,11 @@ def test_every_numbered_notebook_is_found():
     assert [path.name[:2] for path in NOTEBOOKS] == [f"{n:02d}" for n in range(1, len(NOTEBOOKS) + 1)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_every_notebook_has_its_solutions():
+    assert [path.name.replace("_solutions", "") for path in SOLUTIONS] == [path.name for path in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=[path.name for path in NOTEBOOKS + SOLUTIONS])
 def test_notebook_is_clean(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
@@ -28,4 +34,4 @@ def test_notebook_is_clean(path):
             assert output["output_type"] != "error", f"code cell {index} holds an error"
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
             assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
-            assert "smoke mode" not in text, f"code cell {index} comes from a smoke-mode run"
+            assert "small subsets and few epochs" not in text, f"code cell {index} comes from a smoke-mode run"
