@@ -61,14 +61,14 @@ def run_course(args, train_limit, test_limit) -> training.History:
     train = data.load_tensors(DATASET, "train", limit=train_limit)
     test = data.load_tensors(DATASET, "test", limit=test_limit)
     setup = time.perf_counter() - began
-    recipe, augment_settings = training.course_recipe("cnn", DATASET, epochs=args.course_epochs)
+    recipe, augment = training.course_recipe("cnn", DATASET, epochs=args.course_epochs)
     torch.manual_seed(args.seed)
     history = training.fit(
         CNN(),
         train,
         test,
         recipe,
-        augment=data.make_augment(DATASET, **augment_settings) if augment_settings else None,
+        augment=augment,
         seed=args.seed,
         progress=False,
         stop_when=lambda h: h.test_acc[-1] >= args.target,

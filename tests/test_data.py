@@ -231,3 +231,10 @@ def test_augmentation_with_zero_strength_is_the_identity():
     digits = data.load_tensors("mnist", "test", limit=16)
     same = data.random_affine(digits.images, max_degrees=0, max_shift=0, background=-0.4242)
     assert torch.allclose(same, digits.images, atol=1e-5)
+
+
+def test_augmentation_shows_its_settings_and_refuses_an_unknown_dataset():
+    augment = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
+    assert repr(augment) == "Augment(dataset='fashion-mnist', max_degrees=0.0, max_shift=0.0, hflip=True)"
+    with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
+        data.make_augment("cifar10")

@@ -35,3 +35,11 @@ def test_save_into_a_folder_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--model", "mlp", "--dataset", "mnist", "--save", str(tmp_path)])
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_no_progress_bars_when_the_output_is_not_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(config, "SMOKE", True)
+    monkeypatch.setattr(config, "PROGRESS", True)
+    assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "%|" not in captured.err + captured.out and "Epoch  1/1" in captured.out

@@ -94,3 +94,20 @@ def test_bad_schedule_is_refused(digits):
 def test_pick_device_prefers_what_is_asked():
     assert training.pick_device("cpu").type == "cpu"
     assert training.pick_device().type in ("cuda", "mps", "cpu")
+
+
+def test_course_recipe_gives_each_model_and_dataset_its_augmentation():
+    recipe, augment = training.course_recipe("mlp", "fashion-mnist")
+    assert augment is None and recipe.lr == 2e-3
+    recipe, augment = training.course_recipe("cnn", "fashion-mnist", epochs=3)
+    assert recipe.epochs == 3 and recipe.label_smoothing == 0.1
+    assert (augment.hflip, augment.max_degrees) == (True, 0.0)
+    _, augment = training.course_recipe("cnn", "mnist")
+    assert not augment.hflip and augment.max_degrees > 0  # a mirrored 2 is not a 2
+
+
+def test_course_recipe_refuses_unknown_names():
+    with pytest.raises(ValueError, match="unknown model 'resnet'.*mlp, cnn, plain-cnn"):
+        training.course_recipe("resnet", "mnist")
+    with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
+        training.course_recipe("cnn", "cifar10")

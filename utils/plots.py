@@ -30,8 +30,12 @@ def image_grid(
     count = len(images)
     nrows = max(1, -(-count // ncols))
     ncols = min(ncols, count)
-    title_space = 0.35 if titles is not None else 0.0
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + title_space)), squeeze=False)
+    # Room above each image for its title, line by line, so that two-line titles clear the row above.
+    title_lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles is not None else 0
+    title_space = 0.2 * title_lines + 0.1 if title_lines else 0.0
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + title_space)), squeeze=False, layout="constrained"
+    )
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= count:
@@ -41,7 +45,6 @@ def image_grid(
             ax.set_title(titles[index], fontsize=9, color=colors[index] if colors else "black")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from utils import config
 from utils.data import DATASETS, DataError
 from utils.models import MODELS
 from utils.training import train_model
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             loader=args.loader,
             device=args.device,
             save=args.save,
+            progress=config.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
         )
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
