@@ -18,11 +18,12 @@ import torch
 from utils import data, training
 from utils.models import CNN
 
-FLIP = {"max_degrees": 0.0, "max_shift": 0.0, "hflip": True}
+FLIP = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
+FLIP_AND_SHIFT = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.08, hflip=True)
 CANDIDATES = {
     # name: (description, recipe overrides, augmentation, CNN dropout (conv, fc))
     "A": ("no augmentation, reference dropout", {}, None, (0.25, 0.5)),
-    "B": ("flip + shift 8 %", {}, {"max_degrees": 0.0, "max_shift": 0.08, "hflip": True}, (0.25, 0.5)),
+    "B": ("flip + shift 8 %", {}, FLIP_AND_SHIFT, (0.25, 0.5)),
     "F": ("flip", {}, FLIP, (0.25, 0.5)),
     "G": ("flip, dropout 0.1/0.3", {}, FLIP, (0.1, 0.3)),
     "H": ("no augmentation, dropout 0.1/0.3, weight decay 0.05", {"weight_decay": 0.05}, None, (0.1, 0.3)),
@@ -53,7 +54,7 @@ def main() -> None:
             train,
             test,
             recipe,
-            augment=data.make_augment("fashion-mnist", **augment) if augment else None,
+            augment=augment,
             progress=False,
         )
         rows.append(

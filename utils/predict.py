@@ -46,10 +46,9 @@ def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tu
     steps: dict[str, np.ndarray] = {}
     pixels = np.asarray(image.convert("L"), dtype=np.float32) / 255
     steps["grayscale"] = pixels
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    if np.median(border) > 0.5:  # light background: MNIST has light ink on black
+    if np.median(_border(pixels)) > 0.5:  # light background: MNIST has light ink on black
         pixels = 1 - pixels
-    background = np.median(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]))
+    background = np.median(_border(pixels))
     ink = np.clip(pixels - background, 0, None)
     if ink.max() < 0.15:
         raise ImageProblem("no ink found: the image is empty or all one colour (draw dark on light, or light on dark)")
@@ -74,12 +73,15 @@ def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tu
     return tensor.reshape(1, 1, FRAME, FRAME), steps
 
 
+def _border(pixels: np.ndarray) -> np.ndarray:
+    """The outermost rows and columns: what the background looks like."""
+    return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+
+
 def _centre_by_mass(content: np.ndarray) -> np.ndarray:
     """Place ``content`` in a 28×28 frame so that its centre of mass lands on the frame's centre."""
     height, width = content.shape
-    total = content.sum()
-    rows, cols = np.indices(content.shape)
-    centre_row, centre_col = (rows * content).sum() / total, (cols * content).sum() / total
+    centre_row, centre_col = centre_of_mass(content)
     top = int(np.clip(round(FRAME / 2 - 0.5 - centre_row), 0, FRAME - height))
     left = int(np.clip(round(FRAME / 2 - 0.5 - centre_col), 0, FRAME - width))
     frame = np.zeros((FRAME, FRAME), dtype=np.float32)
@@ -88,6 +90,7 @@ def _centre_by_mass(content: np.ndarray) -> np.ndarray:
 
 
 def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the centre of mass of the ink; negative values count as no ink."""
     rows, cols = np.indices(pixels.shape)
     weights = np.clip(pixels, 0, None)
     return float((rows * weights).sum() / weights.sum()), float((cols * weights).sum() / weights.sum())

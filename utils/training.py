@@ -302,7 +302,7 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
     get_spec(dataset)
     recipe = Recipe(epochs=epochs or 10)
     if model == "mlp":
-        return Recipe(epochs=epochs or 10, lr=2e-3, weight_decay=1e-4), None
+        return replace(recipe, lr=2e-3, weight_decay=1e-4), None
     if model == "cnn":
         recipe = replace(recipe, lr=5e-3)  # BatchNorm tolerates a higher peak learning rate
     if dataset == "fashion-mnist":  # a mirrored garment is the same garment; rotations cost accuracy (solutions 03)
