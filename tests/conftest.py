@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
+import gzip
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from utils import data
+from utils import data_sources
 
-SYSTEM_FASHION = data.DATASETS["fashion-mnist"].system_dir
+SYSTEM_FASHION = data_sources.FILES["fashion-mnist"].system_dir
+FAKE_SIZES = {"train": 60, "test": 20}
 
 
 @pytest.fixture(autouse=True)
@@ -18,24 +22,54 @@ def isolated_data(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    for spec in data.DATASETS.values():
+    for files in data_sources.FILES.values():
         # port 9 (discard) refuses at once: the tests never reach the internet, even where it exists
-        monkeypatch.setattr(spec.torchvision_class, "mirrors", ["http://127.0.0.1:9/"])
-    monkeypatch.setattr(data, "_located", {})
+        monkeypatch.setattr(files.torchvision_class, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.setattr(data_sources, "_located", {})
+    monkeypatch.setattr(data_sources, "_checked", set())
+    return folder
+
+
+def fake_arrays(seed: int = 0) -> dict[str, np.ndarray]:
+    """Small arrays in the shape of the four original files: random pixels, every class in each split."""
+    rng = np.random.default_rng(seed)
+    train, test = FAKE_SIZES["train"], FAKE_SIZES["test"]
+    return {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(train) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(test) % 10).astype(np.uint8),
+    }
+
+
+@pytest.fixture
+def fake_fashion(tmp_path, monkeypatch) -> Path:
+    """A folder (a "USB stick") with small synthetic Fashion-MNIST files, gzipped, that the course takes for
+    the originals: their content MD5 sums replace the real ones. No system copy is seen."""
+    folder = tmp_path / "usb-stick" / "fashion"
+    folder.mkdir(parents=True)
+    content_md5 = {}
+    for name, array in fake_arrays().items():
+        content = data_sources.idx_bytes(array)
+        (folder / f"{name}.gz").write_bytes(gzip.compress(content, mtime=0))
+        content_md5[name] = hashlib.md5(content).hexdigest()
+    fake = replace(data_sources.FILES["fashion-mnist"], content_md5=content_md5, system_dir=None)
+    monkeypatch.setitem(data_sources.FILES, "fashion-mnist", fake)
     return folder
 
 
 @pytest.fixture
-def system_fashion() -> Path:
-    """The Fashion-MNIST files of Debian's dataset-fashion-mnist package (CI installs it)."""
-    if not (SYSTEM_FASHION / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip("needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
-    return SYSTEM_FASHION
+def fake_system_copy(fake_fashion, monkeypatch) -> Path:
+    """The synthetic Fashion-MNIST files as the system copy (Debian's package) would hold them."""
+    monkeypatch.setitem(
+        data_sources.FILES, "fashion-mnist", replace(data_sources.FILES["fashion-mnist"], system_dir=fake_fashion)
+    )
+    return fake_fashion
 
 
 @pytest.fixture
-def fashion_copy(tmp_path, system_fashion) -> Path:
-    """A writable copy of the system's Fashion-MNIST .gz files, to damage in tests."""
-    target = tmp_path / "usb-stick" / "fashion"
-    shutil.copytree(system_fashion, target)
-    return target
+def system_fashion() -> Path:
+    """The real Fashion-MNIST files of Debian's dataset-fashion-mnist package (CI installs it)."""
+    if not (SYSTEM_FASHION / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
+    return SYSTEM_FASHION

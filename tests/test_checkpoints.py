@@ -1,7 +1,10 @@
+import os
+import time
+
 import pytest
 import torch
 
-from utils import checkpoints, config, data, models, training
+from utils import checkpoints, config, data, data_sources, models, training
 from utils.checkpoints import CheckpointError
 
 SPEC = data.DATASETS["mnist"]
@@ -9,14 +12,7 @@ SPEC = data.DATASETS["mnist"]
 
 def _save(path, model, history=None, optimizer=None):
     return checkpoints.save_checkpoint(
-        path,
-        model,
-        dataset="mnist",
-        classes=SPEC.classes,
-        mean=SPEC.mean,
-        std=SPEC.std,
-        history=history or {"train_loss": [1.0], "test_acc": [0.5]},
-        optimizer=optimizer,
+        path, model, dataset="mnist", history=history or {"train_loss": [1.0], "test_acc": [0.5]}, optimizer=optimizer
     )
 
 
@@ -59,7 +55,7 @@ def test_resume_continues_from_the_saved_epoch(tmp_path):
 
 
 def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
-    path = _save(tmp_path / "model.pt", models.MLP(hidden=[8]))
+    path = _save(tmp_path / "models" / "model.pt", models.MLP(hidden=[8]))
     good = path.read_bytes()
 
     def crash_midway(obj, target):
@@ -67,10 +63,12 @@ def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash_midway)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        CheckpointError, match=r"could not write .*model.pt \(disk full\); a file already there is unchanged"
+    ):
         _save(path, models.MLP(hidden=[16]))
     assert path.read_bytes() == good
-    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary file left behind
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temporary file left behind
     monkeypatch.undo()
     assert checkpoints.load_checkpoint(path).model.config["hidden"] == [8]
 
@@ -124,3 +122,100 @@ def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
     assert "Loaded" in capsys.readouterr().out
     images = torch.randn(4, 1, 28, 28)
     assert torch.equal(first.model(images), second.model(images))
+
+
+def test_metadata_is_derived_from_the_dataset_name(tmp_path):
+    path = checkpoints.save_checkpoint(
+        tmp_path / "m.pt", models.MLP(hidden=[8]), dataset="fashion-mnist", history={"test_acc": [0.5]}, is_sample=False
+    )
+    loaded = checkpoints.load_checkpoint(path)
+    fashion = data.DATASETS["fashion-mnist"]
+    assert (loaded.classes, loaded.mean, loaded.std) == (list(fashion.classes), fashion.mean, fashion.std)
+    assert (
+        _save(tmp_path / "sample.pt", models.MLP(hidden=[8]))
+        and checkpoints.load_checkpoint(tmp_path / "sample.pt").is_sample
+    )  # offline, MNIST is the sample: derived from where the data was found
+
+
+def test_a_model_with_no_finished_epoch_is_not_saved(tmp_path):
+    with pytest.raises(CheckpointError, match="no epoch has finished"):
+        _save(tmp_path / "empty.pt", models.MLP(hidden=[8]), history={"train_loss": [], "test_acc": []})
+    assert not (tmp_path / "empty.pt").exists()
+
+
+def _edited(path, edit):
+    payload = torch.load(path, weights_only=True)
+    edit(payload)
+    torch.save(payload, path)
+    return path
+
+
+EDITS = {
+    "no dataset": lambda p: p.pop("dataset"),
+    "no model": lambda p: p.pop("model"),
+    "no epoch": lambda p: p.pop("epoch"),
+    "no metrics": lambda p: p.pop("metrics"),
+    "no history": lambda p: p.pop("history"),
+    "no classes": lambda p: p["dataset"].pop("classes"),
+    "no mean": lambda p: p["dataset"].pop("mean"),
+    "no config": lambda p: p["model"].pop("config"),
+    "no state dict": lambda p: p.pop("state_dict"),
+    "config of another model": lambda p: p["model"].update(config={"width": 3}),
+    "unknown model": lambda p: p["model"].update(name="resnet"),
+    "std 0": lambda p: p["dataset"].update(std=0.0),
+    "accuracy nan": lambda p: p["metrics"].update(test_acc=float("nan")),
+    "dataset cifar10": lambda p: p["dataset"].update(name="cifar10"),
+    "20 classes": lambda p: p["dataset"].update(classes=[str(i) for i in range(20)]),
+    "metrics a list": lambda p: p.update(metrics=[0.9]),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=list(EDITS))
+def test_an_edited_or_old_checkpoint_is_one_clear_error(tmp_path, edit):
+    path = _edited(_save(tmp_path / "models" / "mlp.pt", models.MLP(hidden=[8])), EDITS[edit])
+    with pytest.raises(CheckpointError) as error:
+        checkpoints.load_checkpoint(path)
+    assert "mlp.pt" in str(error.value)
+
+
+def test_twenty_outputs_for_ten_classes_is_refused(tmp_path):
+    path = _save(tmp_path / "models" / "mlp.pt", models.MLP(hidden=[8], num_classes=20))
+    with pytest.raises(CheckpointError, match="20 outputs for 10 classes"):
+        checkpoints.load_checkpoint(path)
+
+
+def test_load_or_train_retrains_over_an_unusable_checkpoint_and_keeps_it_aside(monkeypatch, capsys):
+    monkeypatch.setattr(config, "SMOKE", True)
+    path = training.default_checkpoint("mlp", "mnist")
+    _edited(_save(path, models.MLP(hidden=[8])), EDITS["no dataset"])
+    broken = path.read_bytes()
+    loaded = training.load_or_train("mlp", "mnist", epochs=1)
+    assert "Cannot use it" in capsys.readouterr().out
+    assert loaded.epoch == 1 and path.with_name("mlp-mnist.pt.unusable").read_bytes() == broken
+
+
+def test_refusing_a_malicious_file_never_advises_weights_only_false(tmp_path):
+    """For os.system torch says "unsupported GLOBAL", which the old check ("Unsupported global") missed."""
+
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, ("echo this would run",))
+
+    torch.save({"format": checkpoints.FORMAT, "payload": RunsCode()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError) as error:
+        checkpoints.load_checkpoint(tmp_path / "evil.pt")
+    message = str(error.value)
+    assert "pickled Python objects" in message and "safety feature" in message
+    assert "weights_only=False" not in message and "`weights_only` set to `False`" not in message
+
+
+def test_stale_temporary_files_of_a_killed_save_are_removed(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    stale, fresh = folder / ".mlp.pt.4242.partial", folder / ".mlp.pt.4343.partial"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"a concurrent save, in progress")
+    old = time.time() - 2 * data_sources.STALE_AFTER_S
+    os.utime(stale, (old, old))
+    _save(folder / "mlp.pt", models.MLP(hidden=[8]))
+    assert not stale.exists() and fresh.exists()

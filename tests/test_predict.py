@@ -1,5 +1,9 @@
+import struct
+import zlib
+
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from utils import checkpoints, data, models, predict
@@ -17,13 +21,7 @@ def mnist_digit():
 @pytest.fixture
 def checkpoint_path(tmp_path):
     return checkpoints.save_checkpoint(
-        tmp_path / "mlp.pt",
-        models.MLP(hidden=[16]),
-        dataset="mnist",
-        classes=SPEC.classes,
-        mean=SPEC.mean,
-        std=SPEC.std,
-        history={"train_loss": [1.0], "test_acc": [0.1]},
+        tmp_path / "mlp.pt", models.MLP(hidden=[16]), dataset="mnist", history={"train_loss": [1.0], "test_acc": [0.1]}
     )
 
 
@@ -107,3 +105,83 @@ def test_shipped_images_are_all_readable():
     for path in shipped:
         tensor, _ = predict.prepare(predict.load_image(path), mean=SPEC.mean, std=SPEC.std)
         assert tensor.shape == (1, 1, 28, 28)
+
+
+def _tensor(path):
+    return predict.prepare(predict.load_image(path), mean=SPEC.mean, std=SPEC.std)[0]
+
+
+@pytest.fixture
+def dark_on_light(tmp_path, mnist_digit):
+    """The reference: a digit drawn dark on light, as an 8-bit PNG."""
+    path = tmp_path / "digit-8bit.png"
+    Image.fromarray(255 - mnist_digit).save(path)
+    return path
+
+
+@pytest.mark.parametrize("bits", [16, 32])
+def test_high_bit_depth_images_are_scaled_not_clipped(tmp_path, mnist_digit, dark_on_light, bits):
+    """convert("L") clipped every value above 255 to white: a clear digit became "1 (29.9 %)"."""
+    full_scale, dtype = (65535, np.uint16) if bits == 16 else (2**31 - 1, np.int32)
+    pixels = np.round((255 - mnist_digit.astype(np.float64)) / 255 * full_scale).astype(dtype)
+    path = tmp_path / f"digit-{bits}bit.{'png' if bits == 16 else 'tif'}"
+    Image.fromarray(pixels).save(path)
+    assert Image.open(path).mode in ("I;16", "I")
+    assert torch.allclose(_tensor(path), _tensor(dark_on_light), atol=0.05)
+
+
+@pytest.mark.parametrize("ink", ["black", "white"])
+def test_a_digit_on_a_transparent_background_is_found(tmp_path, mnist_digit, dark_on_light, ink):
+    """Drawing apps export ink on transparency, whose hidden colour is often black: "no ink found" before."""
+    rgba = np.zeros((28, 28, 4), dtype=np.uint8)
+    rgba[..., :3] = 0 if ink == "black" else 255
+    rgba[..., 3] = mnist_digit  # opaque where the ink is
+    if ink == "white":
+        rgba[mnist_digit == 0, :3] = 0  # transparent pixels hide black
+    path = tmp_path / f"{ink}-on-transparent.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    assert torch.allclose(_tensor(path), _tensor(dark_on_light), atol=0.05)
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims width × height: enough for PIL to read the size, tiny on disk."""
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)))
+    return path
+
+
+@pytest.mark.parametrize("side", [20000, 8000])
+def test_oversized_images_are_refused_and_the_rest_still_run(tmp_path, checkpoint_path, dark_on_light, capsys, side):
+    huge = _png_header_only(tmp_path / f"huge-{side}.png", side, side)
+    status = predict.main([str(huge), str(dark_on_light), "--checkpoint", str(checkpoint_path)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert err.count("\n") == 1 and "too large" in err and "scale it down" in err and "Traceback" not in err
+    assert out.startswith(f"{dark_on_light}: ")
+
+
+def test_a_large_photo_is_reduced_before_preparing(tmp_path, mnist_digit, dark_on_light):
+    big = Image.fromarray(255 - mnist_digit).resize((3000, 3000), Image.Resampling.BICUBIC)
+    big.save(tmp_path / "photo.png")
+    image = predict.load_image(tmp_path / "photo.png")
+    assert max(image.size) == predict.WORKING_SIZE
+    assert (
+        _similarity(
+            predict.prepare(image, mean=SPEC.mean, std=SPEC.std)[1]["centred in 28×28"],
+            predict.prepare(predict.load_image(dark_on_light), mean=SPEC.mean, std=SPEC.std)[1]["centred in 28×28"],
+        )
+        > 0.9
+    )
+
+
+def test_cli_with_an_edited_checkpoint_is_one_line(tmp_path, checkpoint_path, dark_on_light, capsys):
+    payload = torch.load(checkpoint_path, weights_only=True)
+    payload["dataset"]["std"] = 0.0
+    torch.save(payload, checkpoint_path)
+    assert predict.main([str(dark_on_light), "--checkpoint", str(checkpoint_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "normalization std is 0.0" in err

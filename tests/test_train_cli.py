@@ -1,7 +1,18 @@
-import pytest
+import itertools
+import math
 
-from utils import checkpoints, config
+import pytest
+import torch
+
+from utils import checkpoints, config, training
 from utils.train import main
+
+SMOKE_BATCHES = math.ceil(config.SMOKE_LIMITS["train"] / training.Recipe().batch_size)
+
+
+@pytest.fixture
+def smoke(monkeypatch):
+    monkeypatch.setattr(config, "SMOKE", True)
 
 
 @pytest.mark.parametrize(
@@ -9,9 +20,11 @@ from utils.train import main
     [
         (["--model", "resnet", "--dataset", "mnist"], "invalid choice: 'resnet'"),
         (["--model", "cnn", "--dataset", "cifar10"], "invalid choice: 'cifar10'"),
-        (["--model", "cnn", "--dataset", "mnist", "--epochs", "0"], "must be at least 1"),
+        (["--model", "cnn", "--dataset", "mnist", "--epochs", "0"], "must be from 1 to 1000, got 0"),
+        (["--model", "cnn", "--dataset", "mnist", "--epochs", "100000000000000000000"], "must be from 1 to 1000"),
         (["--model", "cnn", "--dataset", "mnist", "--epochs", "ten"], "'ten' is not a whole number"),
         (["--dataset", "mnist"], "the following arguments are required: --model"),
+        (["--model", "cnn", "--dataset", "mnist", "--device", "quantum"], "unknown device 'quantum'"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(argv, expected, capsys):
@@ -20,8 +33,16 @@ def test_bad_arguments_are_argparse_errors(argv, expected, capsys):
     assert exit_.value.code == 2 and expected in capsys.readouterr().err
 
 
-def test_trains_prints_epochs_and_the_final_accuracy_and_saves(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config, "SMOKE", True)
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_refused_before_the_data_loads(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--model", "cnn", "--dataset", "mnist", "--device", "cuda"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and "device 'cuda' is not available on this machine" in err
+    assert "MNIST" not in out  # refused before the data was located
+
+
+def test_trains_prints_epochs_and_the_final_accuracy_and_saves(tmp_path, smoke, capsys):
     path = tmp_path / "mlp.pt"
     assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "2", "--save", str(path)]) == 0
     out = capsys.readouterr().out
@@ -37,8 +58,56 @@ def test_save_into_a_folder_is_refused(tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
 
 
-def test_no_progress_bars_when_the_output_is_not_a_terminal(monkeypatch, capsys):
-    monkeypatch.setattr(config, "SMOKE", True)
+def test_an_unwritable_save_target_is_refused_before_training(tmp_path, smoke, capsys):
+    """It used to raise OSError after all the epochs had run, losing the model."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--model", "mlp", "--dataset", "mnist", "--save", str(a_file / "model.pt")])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and "cannot write" in err and "notes.txt is a file, not a folder" in err
+    assert "Epoch" not in out
+
+
+def _interrupt_at(monkeypatch, batch: int) -> None:
+    """Make the course recipe's augmentation raise KeyboardInterrupt (Ctrl-C) at the given training batch."""
+    recipe_of = training.course_recipe
+
+    def interrupting_recipe(model, dataset, epochs=None):
+        recipe, _ = recipe_of(model, dataset, epochs)
+        calls = itertools.count(1)
+
+        def augment(images):
+            if next(calls) == batch:
+                raise KeyboardInterrupt
+            return images
+
+        return recipe, augment
+
+    monkeypatch.setattr(training, "course_recipe", interrupting_recipe)
+
+
+def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, capsys):
+    good = tmp_path / "good.pt"
+    assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "1", "--save", str(good)]) == 0
+    before = good.read_bytes()
+
+    _interrupt_at(monkeypatch, SMOKE_BATCHES + 5)  # halfway through epoch 2
+    assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "3", "--save", str(good)]) == 130
+    out, err = capsys.readouterr()
+    assert good.read_bytes() == before
+    kept = checkpoints.load_checkpoint(tmp_path / "good.interrupted.pt")
+    assert kept.epoch == 1 and kept.metrics["test_acc"] == kept.history["test_acc"][-1]
+    assert "good.interrupted.pt" in out and "interrupted after 1 finished epoch" in err
+
+    _interrupt_at(monkeypatch, 3)  # in epoch 1: nothing finished, nothing written
+    (tmp_path / "good.interrupted.pt").unlink()
+    assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "2", "--save", str(good)]) == 130
+    assert good.read_bytes() == before and not (tmp_path / "good.interrupted.pt").exists()
+    assert "Nothing saved" in capsys.readouterr().out
+
+
+def test_no_progress_bars_when_the_output_is_not_a_terminal(smoke, monkeypatch, capsys):
     monkeypatch.setattr(config, "PROGRESS", True)
     assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "1"]) == 0
     captured = capsys.readouterr()

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 import torch
 
@@ -42,28 +44,23 @@ def test_accuracy_is_counted_over_every_sample(digits):
     assert loss == pytest.approx(torch.nn.functional.cross_entropy(logits, test.labels).item(), rel=1e-5)
 
 
-def test_interrupting_keeps_the_model_and_the_history(digits):
-    calls = {"count": 0}
+def test_interrupting_returns_the_model_as_it_was_at_the_end_of_the_last_finished_epoch(digits):
+    """Weights, optimizer and history agree after Ctrl-C: the run equals one stopped after that epoch."""
+    recipe = training.Recipe(epochs=3, batch_size=64)
+    calls = itertools.count(1)
 
     def augment_then_stop(images):
-        calls["count"] += 1
-        if calls["count"] == 16 + 3:  # the 3rd batch of the 2nd epoch (1024 / 64 = 16 batches per epoch)
+        if next(calls) == 16 + 3:  # the 3rd batch of the 2nd epoch (1024 / 64 = 16 batches per epoch)
             raise KeyboardInterrupt
         return images
 
-    torch.manual_seed(0)
-    model = models.MLP(hidden=[32])
-    before = [p.detach().clone() for p in model.parameters()]
-    history = training.fit(
-        model,
-        *digits,
-        training.Recipe(epochs=5, batch_size=64),
-        augment=augment_then_stop,
-        progress=False,
-        verbose=False,
+    interrupted, history = _fit(lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, augment=augment_then_stop)
+    stopped, reference = _fit(
+        lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, augment=lambda x: x, stop_when=lambda h: h.epochs == 1
     )
-    assert history.interrupted and history.epochs == 1
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert history.interrupted and history.epochs == 1 and history.test_acc == reference.test_acc
+    for (name, value), expected in zip(interrupted.state_dict().items(), stopped.state_dict().values()):
+        assert torch.equal(value, expected), name
 
 
 def test_dataloader_path_trains_too(monkeypatch):
@@ -91,9 +88,14 @@ def test_bad_schedule_is_refused(digits):
         _fit(models.MLP, *digits, recipe=training.Recipe(schedule="cosine"))
 
 
-def test_pick_device_prefers_what_is_asked():
+def test_pick_device_prefers_what_is_asked_and_refuses_what_is_not_here():
     assert training.pick_device("cpu").type == "cpu"
+    assert training.pick_device(torch.device("cpu")) == torch.device("cpu")
     assert training.pick_device().type in ("cuda", "mps", "cpu")
+    with pytest.raises(ValueError, match="unknown device 'quantum'; use cuda, mps or cpu"):
+        training.pick_device("quantum")
+    with pytest.raises(ValueError, match="device 'cuda:99' is not available on this machine"):
+        training.pick_device("cuda:99")
 
 
 def test_course_recipe_gives_each_model_and_dataset_its_augmentation():
@@ -111,3 +113,23 @@ def test_course_recipe_refuses_unknown_names():
         training.course_recipe("resnet", "mnist")
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
         training.course_recipe("cnn", "cifar10")
+
+
+def test_resumed_optimizer_state_follows_the_model_to_its_device(tmp_path, digits):
+    """A checkpoint's optimizer state loads onto the CPU; fit must put it beside the weights, wherever they are.
+
+    Weights on the meta device stand in for weights on a GPU, so the invariant is checked without one."""
+    model = models.MLP(hidden=[16])
+    optimizer = torch.optim.AdamW(model.parameters())
+    training.fit(model, *digits, FAST, optimizer=optimizer, progress=False, verbose=False)
+    saved_state = optimizer.state_dict()  # as a checkpoint holds it: on the CPU
+    elsewhere = models.MLP(hidden=[16]).to("meta")
+    resumed = torch.optim.AdamW(elsewhere.parameters())
+    for parameter, state in zip(elsewhere.parameters(), saved_state["state"].values()):
+        resumed.state[parameter] = dict(state)  # what load_state_dict leaves after the model moves to a GPU
+    assert next(iter(resumed.state.values()))["exp_avg"].device.type == "cpu"
+    training.move_optimizer_state(resumed)
+    for parameter in elsewhere.parameters():
+        state = resumed.state[parameter]
+        assert state["exp_avg"].device == state["exp_avg_sq"].device == parameter.device == torch.device("meta")
+        assert state["step"].device.type == "cpu"  # AdamW keeps its step counter on the CPU unless capturable

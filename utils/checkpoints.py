@@ -8,9 +8,11 @@ is complete, so an interrupted save never destroys a good checkpoint.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import platform
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +20,10 @@ import torch
 import torchvision
 from torch import nn
 
-from utils.data import display_path
-from utils.models import build_model, model_name
+from utils.config import display_path
+from utils.data import DATASETS, get_spec, locate
+from utils.data_sources import remove_stale
+from utils.models import MODELS, build_model, model_name
 
 FORMAT = "image-classification-course/1"
 
@@ -61,49 +65,79 @@ def save_checkpoint(
     model: nn.Module,
     *,
     dataset: str,
-    classes: list[str] | tuple[str, ...],
-    mean: float,
-    std: float,
     history: dict[str, list[float]],
-    is_sample: bool = False,
     recipe: dict | None = None,
     optimizer: torch.optim.Optimizer | None = None,
+    is_sample: bool | None = None,
 ) -> Path:
-    """Write model weights and metadata (and optionally the optimizer state, for resuming) atomically."""
+    """Write model weights and metadata (and optionally the optimizer state, for resuming) atomically.
+
+    The classes and normalization come from the dataset's name, and whether it was the MNIST sample from
+    where ``locate`` found the data, so the metadata cannot disagree with the data the model saw.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    test_acc = history.get("test_acc") or [float("nan")]
+    spec = get_spec(dataset)
+    if not history.get("test_acc"):
+        raise CheckpointError(f"nothing to save to {display_path(path)}: no epoch has finished yet")
+    if is_sample is None:
+        is_sample = locate(dataset, quiet=True).is_sample
     payload = {
         "format": FORMAT,
         "model": {"name": model_name(model), "config": dict(model.config)},
         "state_dict": {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()},
         "dataset": {
             "name": dataset,
-            "classes": list(classes),
-            "mean": float(mean),
-            "std": float(std),
+            "classes": list(spec.classes),
+            "mean": spec.mean,
+            "std": spec.std,
             "is_sample": bool(is_sample),
         },
-        "epoch": len(history.get("train_loss", [])),
-        "metrics": {"test_acc": float(test_acc[-1])},
+        "epoch": len(history["test_acc"]),
+        "metrics": {"test_acc": float(history["test_acc"][-1])},
         "history": {key: [float(v) for v in values] for key, values in history.items()},
         "recipe": dict(recipe or {}),
         "versions": library_versions(),
     }
     if optimizer is not None:
         payload["optimizer_state"] = optimizer.state_dict()
+    check_writable(path)
+    remove_stale(path.parent, f".{path.name}.*.partial")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         torch.save(payload, temporary)
         os.replace(temporary, path)  # atomic on the same file system
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise CheckpointError(
+            f"could not write {display_path(path)} ({reason}); a file already there is unchanged"
+        ) from None
     finally:
         temporary.unlink(missing_ok=True)
     return path
 
 
+def check_writable(path: str | Path) -> None:
+    """Refuse, before any training, a checkpoint path that cannot be written (a folder, a path under a
+    file, a read-only folder)."""
+    path = Path(path)
+    shown = display_path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{shown} is a folder; give a file name such as {display_path(path / 'model.pt')}")
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise CheckpointError(f"cannot write {shown}: {display_path(blocking)} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CheckpointError(f"cannot write {shown} ({reason}): choose a path in a folder you can write to") from None
+
+
 def _read(path: Path, map_location) -> dict:
     shown = display_path(path)
-    if not path.exists():
+    if not path.is_file():
         raise CheckpointError(
             f"{shown}: no such checkpoint. Train one with `python -m utils.train --model cnn "
             f"--dataset fashion-mnist --save {shown}` or run notebook 03."
@@ -111,55 +145,98 @@ def _read(path: Path, map_location) -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch.load raises many types on damaged files: all mean "unusable"
-        if isinstance(error, pickle.UnpicklingError) and "Unsupported global" in str(error):
+        if isinstance(error, pickle.UnpicklingError) and "weights only load failed" in str(error).lower():
             raise CheckpointError(
                 f"{shown} holds pickled Python objects (such as a whole model saved with torch.save(model)), "
-                f"not only weights. Loading it would run code stored in the file, so "
+                f"not only weights. A pickle can name any function to call while loading, so "
                 f"torch.load(weights_only=True) refuses it: that is a safety feature, keep it on. Save the "
-                f"model's state_dict instead (utils.checkpoints.save_checkpoint), or if you trust the file's "
-                f"author, load it once with weights_only=False and re-save it that way."
-            ) from error
+                f"model's state_dict instead (utils.checkpoints.save_checkpoint)."
+            ) from None
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{shown} is not a PyTorch checkpoint, or it is damaged ({reason}).") from error
+        raise CheckpointError(f"{shown} is not a PyTorch checkpoint, or it is damaged ({reason}).") from None
+
+
+def _field(payload: dict, key: str, kind: type, shown: str, where: str = ""):
+    value = payload.get(key)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CheckpointError(
+            f"{shown}: its {where}{key!r} is missing or not valid, so it was not saved by this course's "
+            f"save_checkpoint (or it was edited). Train and save it again."
+        )
+    return value
+
+
+def _number(value, shown: str, what: str, low: float, high: float = math.inf) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+        raise CheckpointError(f"{shown}: its {what} is {value!r}, which no trained model has. Train and save it again.")
+    return float(value)
 
 
 def load_checkpoint(
     path: str | Path, *, map_location: str | torch.device = "cpu", expect_model: str | None = None
 ) -> Checkpoint:
-    """Load with ``weights_only=True``, rebuild the model from the metadata, load weights, ``eval()``."""
+    """Load with ``weights_only=True``, check the metadata, rebuild the model, load weights, ``eval()``."""
     path = Path(path)
     payload = _read(path, map_location)
     shown = display_path(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        keys = ", ".join(list(payload)[:4]) if isinstance(payload, dict) else type(payload).__name__
+        keys = ", ".join(map(str, list(payload)[:4])) if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(
             f"{shown} is a PyTorch file but not one of this course's checkpoints (it holds: {keys}). "
             f"Save models with utils.checkpoints.save_checkpoint."
         )
-    name = payload["model"]["name"]
+    model_info = _field(payload, "model", dict, shown)
+    name = _field(model_info, "name", str, shown, "model ")
+    if name not in MODELS:
+        raise CheckpointError(f"{shown} holds a {name!r} model, which this course does not have ({', '.join(MODELS)}).")
     if expect_model is not None and name != expect_model:
         raise CheckpointError(f"{shown} holds a {name!r} model, not a {expect_model!r}: pick the matching checkpoint.")
-    model = build_model(name, **payload["model"]["config"])
+    dataset = _field(payload, "dataset", dict, shown)
+    dataset_name = _field(dataset, "name", str, shown, "dataset ")
+    if dataset_name not in DATASETS:
+        raise CheckpointError(
+            f"{shown} was trained on {dataset_name!r}, which this course does not have ({', '.join(DATASETS)})."
+        )
+    classes = _field(dataset, "classes", list, shown, "dataset ")
+    if classes != list(DATASETS[dataset_name].classes):
+        raise CheckpointError(
+            f"{shown} lists {len(classes)} classes that are not {dataset_name}'s {len(DATASETS[dataset_name].classes)}:"
+            f" it was edited or made elsewhere. Train and save it again."
+        )
+    mean = _number(dataset.get("mean"), shown, "normalization mean", -1.0, 1.0)
+    std = _number(dataset.get("std"), shown, "normalization std", 1e-6, 10.0)
+    epoch = _field(payload, "epoch", int, shown)
+    metrics = _field(payload, "metrics", dict, shown)
+    _number(metrics.get("test_acc"), shown, "recorded test accuracy", 0.0, 1.0)
+    history = _field(payload, "history", dict, shown)
+    if epoch < 1 or not all(isinstance(values, list) for values in history.values()):
+        raise CheckpointError(f"{shown}: its epoch count or history is not valid. Train and save it again.")
+    config = _field(model_info, "config", dict, shown, "model ")
     try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({first}).") from error
+        model = build_model(name, **config)
+        model.load_state_dict(_field(payload, "state_dict", dict, shown))
+    except (TypeError, ValueError, RuntimeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({first}).") from None
+    if model.config.get("num_classes") != len(classes):
+        raise CheckpointError(
+            f"{shown}: its model has {model.config.get('num_classes')} outputs for "
+            f"{len(classes)} classes. Train and save it again."
+        )
     model.eval()
-    dataset = payload["dataset"]
     return Checkpoint(
         model=model,
         model_name=name,
-        dataset=dataset["name"],
-        classes=list(dataset["classes"]),
-        mean=dataset["mean"],
-        std=dataset["std"],
-        is_sample=dataset.get("is_sample", False),
-        epoch=payload["epoch"],
-        metrics=dict(payload["metrics"]),
-        history=dict(payload["history"]),
-        recipe=dict(payload.get("recipe", {})),
-        versions=dict(payload.get("versions", {})),
+        dataset=dataset_name,
+        classes=classes,
+        mean=mean,
+        std=std,
+        is_sample=bool(dataset.get("is_sample", False)),
+        epoch=epoch,
+        metrics=dict(metrics),
+        history=dict(history),
+        recipe=dict(payload.get("recipe") or {}),
+        versions=dict(payload.get("versions") or {}),
         optimizer_state=payload.get("optimizer_state"),
         path=path,
     )

@@ -48,6 +48,14 @@ def checkpoint_dir() -> Path:
     return base / "smoke" if SMOKE else base
 
 
+def display_path(path: Path) -> str:
+    """A path as a learner should see it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def describe_mode() -> str:
     """One line for a notebook's settings cell, so a saved notebook shows which mode produced it."""
     if SMOKE:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,10 @@ from PIL import Image, UnidentifiedImageError
 from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 
 FRAME = 28
+MAX_PIXELS = 40_000_000
+"""Larger images are refused: decoding one takes gigabytes, and a digit needs a few thousand pixels."""
+WORKING_SIZE = 1024
+"""Large photos are reduced to this many pixels on their longer side before any other step."""
 
 
 class ImageProblem(ValueError):
@@ -27,15 +32,64 @@ class ImageProblem(ValueError):
 
 
 def load_image(path: str | Path) -> Image.Image:
-    """Open an image file as 8-bit grayscale, with a clear error for missing or non-image files."""
+    """Open an image file as 8-bit grayscale, with a clear error for missing, non-image or oversized files.
+
+    Transparency is laid over a background that contrasts with the ink (drawing apps export a digit on a
+    transparent background), 16- and 32-bit images are scaled to 8 bits rather than clipped, and large
+    photos are reduced to ``WORKING_SIZE`` pixels on their longer side.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImageProblem(f"{path}: no such file")
     try:
-        with Image.open(path) as image:
-            return image.convert("L")
-    except (UnidentifiedImageError, OSError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                _check_size(path, *image.size)
+                image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at a reduced size, in less memory
+                image.load()
+                if image.mode in ("L", "LA", "RGB", "RGBA"):  # reduce before the float arrays of _grayscale
+                    image.thumbnail((WORKING_SIZE, WORKING_SIZE))
+                gray = _grayscale(image)
+                gray.thumbnail((WORKING_SIZE, WORKING_SIZE))
+                return gray
+    except ImageProblem:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageProblem(f"{path}: too large (over {MAX_PIXELS:,} pixels); scale it down first") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageProblem(f"{path}: not an image file PIL can read ({type(error).__name__})") from None
+
+
+def _check_size(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageProblem(
+            f"{path}: {width}×{height} pixels is too large (the limit is {MAX_PIXELS:,}); scale it down first"
+        )
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    """8-bit grayscale, with high bit depths scaled and transparency composited (see ``load_image``)."""
+    if image.mode == "P" or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if "A" in image.getbands():
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255
+        gray = np.asarray(image.convert("RGBA").convert("L"), dtype=np.float32) / 255
+        alpha = rgba[..., 3]
+        if alpha.min() < 1 and alpha.max() > 0:
+            ink_is_dark = (gray * alpha).sum() / alpha.sum() < 0.5
+            gray = gray * alpha + (1.0 if ink_is_dark else 0.0) * (1 - alpha)
+        return Image.fromarray(np.round(gray * 255).astype(np.uint8), "L")
+    if image.mode.startswith("I") or image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float64)
+        peak = float(pixels.max(initial=0))
+        full_scale = (
+            65535
+            if image.mode.startswith("I;16")
+            else next((top for top in (1, 255, 65535, 2**31 - 1) if peak <= top), peak)
+        )
+        return Image.fromarray(np.round(np.clip(pixels / full_scale, 0, 1) * 255).astype(np.uint8), "L")
+    return image.convert("L")
 
 
 def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tuple[torch.Tensor, dict]:

@@ -2,7 +2,8 @@
 
     python -m utils.train --model cnn --dataset fashion-mnist --epochs 15 --save checkpoints/cnn-fashion-mnist.pt
 
-Prints one line per epoch and ends with ``test accuracy: 0.xxxx``.
+Prints one line per epoch and ends with ``test accuracy: 0.xxxx``. Interrupted (Ctrl-C), it leaves the file at
+``--save`` as it was, keeps the finished epochs in ``NAME.interrupted.pt`` and exits with status 130.
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import sys
 from pathlib import Path
 
 from utils import config
-from utils.data import DATASETS, DataError
+from utils.checkpoints import CheckpointError, check_writable
+from utils.data import DATASETS
+from utils.data_sources import DataError
 from utils.models import MODELS
-from utils.training import train_model
+from utils.training import pick_device, train_model
+
+MAX_EPOCHS = 1000
 
 
-def positive_int(text: str) -> int:
+def epoch_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_EPOCHS}, got {value}")
     return value
 
 
@@ -31,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=list(MODELS), required=True)
     parser.add_argument("--dataset", choices=list(DATASETS), required=True)
-    parser.add_argument("--epochs", type=positive_int, help="default: the course recipe's (10)")
+    parser.add_argument("--epochs", type=epoch_count, help="default: the course recipe's (10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", type=Path, help="write a checkpoint here (state dict + metadata)")
     parser.add_argument(
@@ -42,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--device", help="cuda, mps or cpu (default: the fastest available)")
     args = parser.parse_args(argv)
-    if args.save is not None and args.save.is_dir():
-        parser.error(f"--save {args.save} is a folder; give a file name such as {args.save / 'model.pt'}")
+    try:  # everything that can be checked is checked before the data loads and the training starts
+        pick_device(args.device)
+        if args.save is not None:
+            check_writable(args.save)
+    except (ValueError, CheckpointError) as error:
+        parser.error(f"{error}")
     try:
         _, history = train_model(
             args.model,
@@ -55,12 +64,15 @@ def main(argv: list[str] | None = None) -> int:
             save=args.save,
             progress=config.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
         )
-    except DataError as error:
+    except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if not history.test_acc:
-        print("error: interrupted before the first epoch finished", file=sys.stderr)
-        return 1
+    except KeyboardInterrupt:
+        print("interrupted: no checkpoint was written", file=sys.stderr)
+        return 130
+    if history.interrupted:
+        print(f"interrupted after {history.epochs} finished epoch(s)", file=sys.stderr)
+        return 130
     print(f"test accuracy: {history.test_acc[-1]:.4f}")
     return 0
 

@@ -7,7 +7,9 @@ permutation) or any iterable of ``(images, labels)`` batches such as a ``DataLoa
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -20,10 +22,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from utils import checkpoints, config
+from utils.config import display_path
 from utils.data import (
     Augment,
     InMemoryData,
-    display_path,
     get_spec,
     iterate_batches,
     load_tensors,
@@ -36,15 +38,21 @@ from utils.models import build_model, model_class
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
-def pick_device(preferred: str | None = None) -> torch.device:
-    """The fastest device available: CUDA, then Apple's MPS, then the CPU (or ``preferred`` if given)."""
-    if preferred:
-        return torch.device(preferred)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """The fastest device available: CUDA, then Apple's MPS, then the CPU; or ``preferred``, if it is here."""
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if not preferred:
+        return torch.device(next(kind for kind, present in available.items() if present))
+    try:
+        device = torch.device(preferred)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in available:
+        raise ValueError(f"unknown device {str(preferred)!r}; use cuda, mps or cpu (or leave it out for the fastest)")
+    count = torch.cuda.device_count() if device.type == "cuda" else 1
+    if not available[device.type] or (device.index or 0) >= count:
+        raise ValueError(f"device {str(preferred)!r} is not available on this machine; use cpu, or leave it out")
+    return device
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -212,11 +220,11 @@ def fit(
     if given, is asked after each epoch and ends training early when it returns True.
 
     Pass ``optimizer`` (with its state loaded) and ``history`` to resume an earlier run. Press
-    stop (KeyboardInterrupt) at any time: the model keeps what it learned and the history so far is
-    returned with ``interrupted=True``.
+    stop (KeyboardInterrupt) at any time: the model and optimizer go back to the end of the last finished
+    epoch, so that they match the history, which is returned with ``interrupted=True``.
     """
     recipe = recipe or Recipe()
-    device = pick_device(device.type if isinstance(device, torch.device) else device)
+    device = pick_device(device)
     progress = config.PROGRESS if progress is None else progress
     mixed = bf16_is_fast(device) if recipe.mixed_precision == "auto" else bool(recipe.mixed_precision)
     shuffler = seed_everything(seed)
@@ -229,6 +237,7 @@ def fit(
     if recipe.channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = optimizer or make_optimizer(model, recipe)
+    move_optimizer_state(optimizer)
     scheduler = None
     if recipe.schedule == "onecycle":
         steps = (
@@ -246,6 +255,7 @@ def fit(
     if verbose:
         precision = "bf16 autocast" if mixed else "float32"
         print(f"Training {type(model).__name__} on {device.type} ({precision}) for {recipe.epochs} epochs")
+    finished = _snapshot(model, optimizer)
     try:
         for epoch in range(start + 1, start + recipe.epochs + 1):
             began = time.perf_counter()
@@ -267,6 +277,7 @@ def fit(
             )
             for name, value in zip(METRICS, (train_loss, train_acc, test_loss, test_acc, seconds)):
                 getattr(history, name).append(value)
+            finished = _snapshot(model, optimizer)
             if verbose:
                 print(
                     f"Epoch {epoch:2d}/{start + recipe.epochs} | train loss {train_loss:.4f} acc {train_acc:.4f}"
@@ -277,10 +288,32 @@ def fit(
                 break
     except KeyboardInterrupt:
         history.interrupted = True
-        print(f"Interrupted: keeping the model and the history of {history.epochs - start} finished epoch(s).")
+        model.load_state_dict(finished[0])
+        optimizer.load_state_dict(finished[1])
+        print(
+            f"Interrupted: the model is back at the end of epoch {history.epochs}, as the history says "
+            f"({history.epochs - start} epoch(s) finished in this run)."
+        )
     finally:
         model.to(memory_format=torch.contiguous_format)
     return history
+
+
+def move_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """Put the optimizer's running averages on the device of the parameters they belong to.
+
+    A state loaded from a checkpoint sits on the CPU; once the model has moved to a GPU, AdamW's step would mix
+    devices. ``load_state_dict`` places each state tensor by PyTorch's own rules (beside its parameter, except
+    a step counter that belongs on the CPU), so loading the state into itself re-homes it.
+    """
+    if optimizer.state:
+        optimizer.load_state_dict(optimizer.state_dict())
+
+
+def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """Copies of the weights and optimizer state, to go back to when an epoch is interrupted halfway."""
+    weights = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    return weights, copy.deepcopy(optimizer.state_dict())
 
 
 def time_to_target(history: History, target: float) -> float | None:
@@ -326,8 +359,14 @@ def train_model(
     save: str | Path | None = None,
     progress: bool | None = None,
 ) -> tuple[nn.Module, History]:
-    """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call."""
+    """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call.
+
+    An interrupted run never replaces the checkpoint at ``save``: its finished epochs go to
+    ``interrupted_path(save)`` instead.
+    """
     recipe, augment = course_recipe(model, dataset, epochs)
+    if save is not None:
+        checkpoints.check_writable(save)  # before training: a bad path must not cost the trained model
     if loader == "tensors":
         train_data, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
     elif loader == "dataloader":
@@ -349,22 +388,29 @@ def train_model(
         seed=seed,
         progress=progress,
     )
-    if save is not None:
-        spec = get_spec(dataset)
-        path = checkpoints.save_checkpoint(
-            save,
-            network,
-            dataset=dataset,
-            classes=spec.classes,
-            mean=spec.mean,
-            std=spec.std,
-            history=history.as_dict(),
-            is_sample=locate(dataset).is_sample,
-            recipe=asdict(recipe),
-            optimizer=optimizer,
+    if save is None:
+        return network, history
+    target = interrupted_path(save) if history.interrupted else Path(save)
+    if history.epochs == 0:
+        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
+        return network, history
+    path = checkpoints.save_checkpoint(
+        target, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
+    )
+    if history.interrupted:
+        print(
+            f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
+            f"{display_path(path)} (resume from it as notebook 05 shows, or delete it)."
         )
+    else:
         print(f"saved {display_path(path)}")
     return network, history
+
+
+def interrupted_path(path: str | Path) -> Path:
+    """Where an interrupted run keeps its finished epochs: ``cnn-mnist.pt`` -> ``cnn-mnist.interrupted.pt``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.interrupted{path.suffix}")
 
 
 def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
@@ -376,7 +422,9 @@ def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: 
         try:
             loaded = checkpoints.load_checkpoint(path, expect_model=model)
         except checkpoints.CheckpointError as error:
-            print(f"Cannot use {display_path(path)} ({error}); training a new one.")
+            kept = path.with_name(f"{path.name}.unusable")
+            os.replace(path, kept)
+            print(f"Cannot use it: {error}\nMoved it to {display_path(kept)}; training a new one.")
         else:
             if loaded.dataset == dataset and loaded.is_sample == is_sample:
                 print(
@@ -387,5 +435,7 @@ def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: 
             print(f"{display_path(path)} was trained on other data; training a new one.")
     else:
         print(f"No checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
-    train_model(model, dataset, epochs=epochs, save=path)
+    _, history = train_model(model, dataset, epochs=epochs, save=path)
+    if history.interrupted:
+        raise KeyboardInterrupt
     return checkpoints.load_checkpoint(path, expect_model=model)

