@@ -1,4 +1,7 @@
 import itertools
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -133,3 +136,42 @@ def test_resumed_optimizer_state_follows_the_model_to_its_device(tmp_path, digit
         state = resumed.state[parameter]
         assert state["exp_avg"].device == state["exp_avg_sq"].device == parameter.device == torch.device("meta")
         assert state["step"].device.type == "cpu"  # AdamW keeps its step counter on the CPU unless capturable
+
+
+def test_bf16_counts_as_fast_on_a_gpu_only_where_it_is_native(monkeypatch):
+    """A T4 emulates bf16: torch.cuda.is_bf16_supported() says True unless emulation is excluded."""
+
+    def t4(including_emulation=True):
+        return including_emulation
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", t4)
+    assert not training.bf16_is_fast(torch.device("cuda"))
+    assert not training.bf16_is_fast(torch.device("mps"))
+
+
+def test_course_precision_float32_turns_autocast_off_and_says_so(digits, monkeypatch, capsys):
+    used = []
+    real_autocast = training.autocast
+
+    def recording_autocast(device, enabled):
+        used.append(enabled)
+        return real_autocast(device, enabled)
+
+    monkeypatch.setattr(training, "autocast", recording_autocast)
+    monkeypatch.setattr(training, "bf16_is_fast", lambda device: True)
+    monkeypatch.setattr(config, "FORCE_FLOAT32", True)
+    model = models.MLP(hidden=[16])
+    training.fit(model, *digits, training.Recipe(epochs=1, mixed_precision=True), progress=False)
+    assert used and not any(used)
+    assert "(float32, as COURSE_PRECISION=float32 asks)" in capsys.readouterr().out
+
+
+def test_an_unknown_course_precision_is_one_clear_error():
+    result = subprocess.run(
+        [sys.executable, "-c", "import utils.config"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COURSE_PRECISION": "fp8"},
+        cwd=config.REPO_ROOT,
+    )
+    assert result.returncode != 0 and "COURSE_PRECISION='fp8' is not a setting; use auto or float32" in result.stderr

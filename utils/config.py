@@ -25,6 +25,13 @@ SMOKE: bool = _flag("COURSE_SMOKE")
 PROGRESS: bool = _flag("COURSE_PROGRESS", "1") and not SMOKE
 """Show tqdm bars. Headless runs (``make run``, CI) switch them off so saved notebooks hold no dead bars."""
 
+PRECISION: str = os.environ.get("COURSE_PRECISION", "auto").strip().lower() or "auto"
+"""``auto``: train in bfloat16 autocast where the hardware runs it natively. ``float32``: never, for exact
+float32 numbers and to measure how a laptop without native bfloat16 trains."""
+if PRECISION not in ("auto", "float32"):
+    raise ValueError(f"COURSE_PRECISION={PRECISION!r} is not a setting; use auto or float32 (or leave it unset)")
+FORCE_FLOAT32: bool = PRECISION == "float32"
+
 SMOKE_LIMITS = {"train": 3000, "test": 1000}
 """Images per split in smoke mode: enough to prove learning, small enough for CI."""
 

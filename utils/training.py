@@ -68,13 +68,28 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def bf16_is_fast(device: torch.device) -> bool:
-    """Whether bfloat16 autocast runs natively here (recent NVIDIA GPUs; CPUs with AVX512-BF16 or AMX)."""
+    """Whether this hardware runs bfloat16 natively: NVIDIA GPUs from Ampere on, CPUs with AVX512-BF16 or AMX.
+
+    Elsewhere (a T4 GPU, most laptop CPUs, Apple's MPS) bf16 is emulated and slower than float32.
+    """
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        try:
+            return torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # PyTorch before 2.4 counts emulation as support: ask for Ampere (8.0) or newer
+            return torch.cuda.get_device_capability(device)[0] >= 8
     if device.type == "cpu":
         checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
         return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
     return False
+
+
+def describe_precision(device: torch.device, mixed: bool) -> str:
+    """Which arithmetic a training uses, and why, for its first line."""
+    if mixed:
+        return "bf16 autocast"
+    if config.FORCE_FLOAT32:
+        return "float32, as COURSE_PRECISION=float32 asks"
+    return "float32" if not bf16_is_fast(device) else "float32, as the recipe asks"
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
@@ -111,9 +126,13 @@ def train_one_epoch(
     progress: bool = False,
     description: str = "train",
 ) -> tuple[float, float]:
-    """One pass over the training data: forward, loss, backward, step. Returns (mean loss, accuracy)."""
+    """One pass over the training data: forward, loss, backward, step. Returns (mean loss, accuracy).
+
+    The sums stay on the device and are read once at the end: reading a number after every batch
+    (``loss.item()``) makes a GPU wait for the CPU on each step.
+    """
     model.train()
-    total_loss, correct, seen = 0.0, 0, 0
+    total_loss, correct, seen = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long), 0
     for x, y in tqdm(batches, desc=description, leave=False, disable=not progress):
         x, y = _to_device(x, y, device, channels_last)
         if augment is not None:
@@ -126,10 +145,10 @@ def train_one_epoch(
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        total_loss += loss.item() * len(y)
-        correct += (logits.argmax(1) == y).sum().item()
+        total_loss += loss.detach() * len(y)
+        correct += (logits.argmax(1) == y).sum()
         seen += len(y)
-    return total_loss / seen, correct / seen
+    return total_loss.item() / seen, correct.item() / seen
 
 
 @torch.inference_mode()
@@ -144,15 +163,15 @@ def evaluate(
 ) -> tuple[float, float]:
     """Loss and accuracy over every sample of ``batches``, with dropout off and BatchNorm frozen."""
     model.eval()
-    total_loss, correct, seen = 0.0, 0, 0
+    total_loss, correct, seen = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long), 0
     for x, y in batches:
         x, y = _to_device(x, y, device, channels_last)
         with autocast(device, mixed_precision):
             logits = model(x)
-        total_loss += loss_fn(logits.float(), y).item() * len(y)
-        correct += (logits.argmax(1) == y).sum().item()
+        total_loss += loss_fn(logits.float(), y) * len(y)
+        correct += (logits.argmax(1) == y).sum()
         seen += len(y)
-    return total_loss / seen, correct / seen
+    return total_loss.item() / seen, correct.item() / seen
 
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")
@@ -227,6 +246,7 @@ def fit(
     device = pick_device(device)
     progress = config.PROGRESS if progress is None else progress
     mixed = bf16_is_fast(device) if recipe.mixed_precision == "auto" else bool(recipe.mixed_precision)
+    mixed = mixed and not config.FORCE_FLOAT32
     shuffler = seed_everything(seed)
     if isinstance(train_data, InMemoryData):
         train_data = train_data.to(device)
@@ -253,8 +273,8 @@ def fit(
     start = history.epochs
     settings = dict(mixed_precision=mixed, channels_last=recipe.channels_last)
     if verbose:
-        precision = "bf16 autocast" if mixed else "float32"
-        print(f"Training {type(model).__name__} on {device.type} ({precision}) for {recipe.epochs} epochs")
+        precision = describe_precision(device, mixed)
+        print(f"Training {type(model).__name__} on {device} ({precision}) for {recipe.epochs} epochs")
     finished = _snapshot(model, optimizer)
     try:
         for epoch in range(start + 1, start + recipe.epochs + 1):
