@@ -1,18 +1,24 @@
-# The course's commands. Windows without make: see README.md ("Without make").
+# The course's commands. Windows without make: see README.md, "Setup".
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
 .PHONY: setup data lab run notebooks test lint clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(PIP) -r requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)  ## virtual environment with everything installed
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+setup: $(STAMP)  ## virtual environment with the course's packages
 
 data: $(STAMP)  ## download or import the datasets into data/ (offline: system copy, MNIST sample)
 	$(BIN)/python -m utils.data fetch
@@ -26,11 +32,11 @@ run: data  ## execute every notebook headless (full mode) into build/, one line 
 notebooks: data  ## re-execute the notebooks in place: regenerates the committed outputs (full mode)
 	$(BIN)/python -m utils.notebook_runner --in-place
 
-test: data  ## unit tests + every notebook under nbval, in smoke mode; then ruff
+test: data $(DEV_STAMP)  ## unit tests + every notebook under nbval, in smoke mode; then ruff
 	COURSE_SMOKE=1 $(BIN)/python -m pytest
 	$(BIN)/ruff check utils tests notebooks benchmarks
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check utils tests notebooks benchmarks
 
 clean:
