@@ -116,7 +116,7 @@ def test_weights_that_do_not_fit_are_reported(tmp_path):
 def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
     monkeypatch.setattr(config, "SMOKE", True)
     first = training.load_or_train("mlp", "mnist", epochs=1)
-    assert "No checkpoint at" in capsys.readouterr().out
+    assert "No usable checkpoint at" in capsys.readouterr().out
     assert first.path.exists() and first.is_sample and first.epoch == 1
     second = training.load_or_train("mlp", "mnist", epochs=1)
     assert "Loaded" in capsys.readouterr().out
@@ -167,6 +167,10 @@ EDITS = {
     "dataset cifar10": lambda p: p["dataset"].update(name="cifar10"),
     "20 classes": lambda p: p["dataset"].update(classes=[str(i) for i in range(20)]),
     "metrics a list": lambda p: p.update(metrics=[0.9]),
+    "recipe a list": lambda p: p.update(recipe=[1, 2]),
+    "versions a string": lambda p: p.update(versions="2.6"),
+    "is_sample 'no'": lambda p: p["dataset"].update(is_sample="no"),
+    "NaN weights": lambda p: p["state_dict"]["layers.1.weight"].fill_(float("nan")),
 }
 
 
@@ -219,3 +223,42 @@ def test_stale_temporary_files_of_a_killed_save_are_removed(tmp_path):
     os.utime(stale, (old, old))
     _save(folder / "mlp.pt", models.MLP(hidden=[8]))
     assert not stale.exists() and fresh.exists()
+
+
+def test_weights_of_the_wrong_shape_say_which(tmp_path):
+    path = _edited(
+        _save(tmp_path / "models" / "mlp.pt", models.MLP(hidden=[8])),
+        lambda p: p["state_dict"].update({"layers.1.weight": torch.zeros(9, 784)}),
+    )
+    with pytest.raises(CheckpointError, match="size mismatch for layers.1.weight"):
+        checkpoints.load_checkpoint(path)
+
+
+def test_a_full_disk_during_the_save_is_one_clear_error(tmp_path, monkeypatch):
+    """torch.save reports a full disk as a RuntimeError from its zip writer, not as an OSError."""
+    path = _save(tmp_path / "models" / "mlp.pt", models.MLP(hidden=[8]))
+    good = path.read_bytes()
+
+    def disk_full(obj, target):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 3520 vs 3414")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(CheckpointError, match="could not write .*mlp.pt .*unexpected pos"):
+        _save(path, models.MLP(hidden=[16]))
+    assert path.read_bytes() == good
+
+
+def test_load_or_train_never_overwrites_a_checkpoint_trained_on_other_data(monkeypatch, capsys):
+    """A model trained on full MNIST is kept aside when the data falls back to the sample, not overwritten."""
+    monkeypatch.setattr(config, "SMOKE", True)
+    path = training.default_checkpoint("mlp", "mnist")
+    checkpoints.save_checkpoint(
+        path, models.MLP(hidden=[8]), dataset="mnist", history={"test_acc": [0.97]}, is_sample=False
+    )
+    full = path.read_bytes()
+    for _ in range(2):
+        path.write_bytes(full)
+        training.load_or_train("mlp", "mnist", epochs=1)
+        assert "was trained on other data; moved it to" in capsys.readouterr().out
+    assert path.with_name("mlp-mnist.pt.other-data").read_bytes() == full
+    assert path.with_name("mlp-mnist.pt.other-data.2").read_bytes() == full  # the first one kept too

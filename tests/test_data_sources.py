@@ -2,6 +2,7 @@
 
 Fashion-MNIST is played by small synthetic files (``fake_fashion``), so these run on every machine."""
 
+import errno
 import functools
 import gzip
 import hashlib
@@ -333,3 +334,69 @@ def test_python_m_utils_data_runs_the_command_without_a_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: the data folder") and "Traceback" not in result.stderr
+
+
+# --- found in review: layouts and damage the first fixes missed --------------------------------------
+
+
+def test_a_folder_per_file_layout_is_imported(isolated_data, fake_fashion, tmp_path, capsys):
+    """Some Kaggle archives hold folders named like the files, with the file inside: it used to crash."""
+    nested = tmp_path / "kaggle-nested"
+    for name in NAMES:
+        (nested / name).mkdir(parents=True)
+        (nested / name / name).write_bytes(gzip.decompress((fake_fashion / f"{name}.gz").read_bytes()))
+    assert fetch("--from", str(nested), "--dataset", "fashion-mnist") == 0
+    assert sorted(p.name for p in raw(isolated_data).iterdir()) == sorted(NAMES)
+    (nested / NAMES[2] / NAMES[2]).unlink()
+    assert fetch("--from", str(nested), "--dataset", "fashion-mnist") == 1
+    assert f"no complete set of its four original files under {nested} ({NAMES[2]} is not there)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_damaged_first_file_is_named_and_fails_the_fetch(isolated_data, fake_system_copy, capsys):
+    """Only the first file used to be checked to find the folder: a damaged one hid the folder entirely, and a
+    plain `fetch --from` then fell back to other sources and exited 0."""
+    first = fake_system_copy / f"{NAMES[0]}.gz"
+    first.write_bytes(first.read_bytes()[:40])
+    for argv in (["--dataset", "fashion-mnist"], []):
+        assert fetch("--from", str(fake_system_copy), *argv) == 1
+        err = capsys.readouterr().err
+        assert f"{NAMES[0]}.gz is truncated or corrupt" in err and "Replace it with an intact copy" in err
+
+
+def test_a_gzip_bomb_is_refused_without_filling_the_memory(isolated_data, fake_fashion, capsys):
+    bomb = fake_fashion / "train-labels-idx1-ubyte.gz"
+    with gzip.open(bomb, "wb") as file:  # 48 MB of zeros in about 50 kB
+        for _ in range(48):
+            file.write(bytes(1_000_000))
+    assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 1
+    assert "is larger than any original Fashion-MNIST file" in capsys.readouterr().err
+
+
+def test_a_damaged_mnist_sample_of_the_right_size_is_rebuilt(isolated_data):
+    """Labels overwritten in place (all 7s) used to train without complaint, to 10 % accuracy."""
+    first = data.load_tensors("mnist", "test", limit=None)
+    labels = isolated_data / "mnist-sample" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    content = labels.read_bytes()
+    labels.write_bytes(content[:8] + bytes([7]) * (len(content) - 8))
+    data_sources._located.clear()
+    assert torch.equal(data.load_tensors("mnist", "test", limit=None).labels, first.labels)
+
+
+def test_an_old_torchvision_cache_cannot_bypass_the_checks(isolated_data, fake_system_copy, capsys):
+    processed = isolated_data / "FashionMNIST" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "training.pt").write_bytes(b"an old cache, or garbage")
+    (processed / "test.pt").write_bytes(b"an old cache, or garbage")
+    assert len(data.load_dataset("fashion-mnist", "train")) == 60
+    assert not processed.exists() and any(p.name.startswith("processed.unused") for p in processed.parent.iterdir())
+
+
+def test_a_full_disk_says_so(isolated_data, fake_fashion, monkeypatch, capsys):
+    def disk_full(self, content):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 1
+    assert "(No space left on device): free some disk space" in capsys.readouterr().err

@@ -185,3 +185,24 @@ def test_cli_with_an_edited_checkpoint_is_one_line(tmp_path, checkpoint_path, da
     assert predict.main([str(dark_on_light), "--checkpoint", str(checkpoint_path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "normalization std is 0.0" in err
+
+
+def test_the_camera_orientation_tag_is_applied(tmp_path, mnist_digit, dark_on_light):
+    """Phones store a photo as the sensor saw it, plus a tag saying how to turn it: a 6 stored upside down
+    with tag 3 (rotate 180°) used to be read as a 9."""
+    stored = Image.fromarray(255 - mnist_digit).rotate(180)
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    stored.save(tmp_path / "phone.png", exif=exif)
+    assert torch.allclose(_tensor(tmp_path / "phone.png"), _tensor(dark_on_light), atol=0.05)
+
+
+def test_twelve_bit_data_in_a_sixteen_bit_file_is_stretched(tmp_path, mnist_digit, dark_on_light):
+    pixels = np.round((255 - mnist_digit.astype(np.float64)) / 255 * 4095).astype(np.uint16)
+    Image.fromarray(pixels).save(tmp_path / "twelve-bit.png")
+    assert torch.allclose(_tensor(tmp_path / "twelve-bit.png"), _tensor(dark_on_light), atol=0.05)
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path):
+    with pytest.raises(predict.ImageProblem, match="a folder, not an image file"):
+        predict.load_image(tmp_path)

@@ -25,6 +25,7 @@ def smoke(monkeypatch):
         (["--model", "cnn", "--dataset", "mnist", "--epochs", "ten"], "'ten' is not a whole number"),
         (["--dataset", "mnist"], "the following arguments are required: --model"),
         (["--model", "cnn", "--dataset", "mnist", "--device", "quantum"], "unknown device 'quantum'"),
+        (["--model", "cnn", "--dataset", "mnist", "--seed", "-1"], "must be from 0 to 4294967295, got -1"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(argv, expected, capsys):
@@ -98,7 +99,7 @@ def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, c
     assert good.read_bytes() == before
     kept = checkpoints.load_checkpoint(tmp_path / "good.interrupted.pt")
     assert kept.epoch == 1 and kept.metrics["test_acc"] == kept.history["test_acc"][-1]
-    assert "good.interrupted.pt" in out and "interrupted after 1 finished epoch" in err
+    assert "good.interrupted.pt" in out and "back at the end of epoch 1" in out and err.strip() == "interrupted"
 
     _interrupt_at(monkeypatch, 3)  # in epoch 1: nothing finished, nothing written
     (tmp_path / "good.interrupted.pt").unlink()

@@ -57,13 +57,41 @@ def test_interrupting_returns_the_model_as_it_was_at_the_end_of_the_last_finishe
             raise KeyboardInterrupt
         return images
 
-    interrupted, history = _fit(lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, augment=augment_then_stop)
+    torch.manual_seed(0)
+    interrupted, history = models.MLP(hidden=[32]), training.History()
+    with pytest.raises(KeyboardInterrupt):  # it goes on to stop the cell or the program
+        training.fit(
+            interrupted, *digits, recipe, augment=augment_then_stop, history=history, progress=False, verbose=False
+        )
     stopped, reference = _fit(
         lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, augment=lambda x: x, stop_when=lambda h: h.epochs == 1
     )
     assert history.interrupted and history.epochs == 1 and history.test_acc == reference.test_acc
     for (name, value), expected in zip(interrupted.state_dict().items(), stopped.state_dict().values()):
         assert torch.equal(value, expected), name
+
+
+def test_an_interrupt_between_evaluating_and_recording_an_epoch_keeps_them_in_step(digits, monkeypatch):
+    """Ctrl-C can land anywhere, also while the end of an epoch is being recorded."""
+    snapshot, calls = training._snapshot, itertools.count(1)
+
+    def snapshot_then_stop(model, optimizer, epochs):
+        if next(calls) == 3:  # the snapshot at the end of epoch 2 (the first is taken before epoch 1)
+            raise KeyboardInterrupt
+        return snapshot(model, optimizer, epochs)
+
+    monkeypatch.setattr(training, "_snapshot", snapshot_then_stop)
+    recipe = training.Recipe(epochs=3, batch_size=64)
+    torch.manual_seed(0)
+    model, history = models.MLP(hidden=[32]), training.History()
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(model, *digits, recipe, history=history, progress=False, verbose=False)
+    monkeypatch.undo()
+    stopped, reference = _fit(
+        lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, stop_when=lambda h: h.epochs == 1
+    )
+    assert history.as_dict() == {**reference.as_dict(), "seconds": history.seconds} and history.epochs == 1
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), stopped.state_dict().values()))
 
 
 def test_dataloader_path_trains_too(monkeypatch):

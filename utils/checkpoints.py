@@ -8,6 +8,7 @@ is complete, so an interrupted save never destroys a good checkpoint.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import pickle
@@ -22,7 +23,7 @@ from torch import nn
 
 from utils.config import display_path
 from utils.data import DATASETS, get_spec, locate
-from utils.data_sources import remove_stale
+from utils.data_sources import STALE_AFTER_S, remove_stale
 from utils.models import MODELS, build_model, model_name
 
 FORMAT = "image-classification-course/1"
@@ -101,13 +102,13 @@ def save_checkpoint(
     if optimizer is not None:
         payload["optimizer_state"] = optimizer.state_dict()
     check_writable(path)
-    remove_stale(path.parent, f".{path.name}.*.partial")
+    remove_stale(path.parent, f".{glob.escape(path.name)}.*.partial", STALE_AFTER_S)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         torch.save(payload, temporary)
         os.replace(temporary, path)  # atomic on the same file system
-    except OSError as error:
-        reason = error.strerror or str(error) or type(error).__name__
+    except (OSError, RuntimeError) as error:  # a full disk comes out of torch.save as a RuntimeError
+        reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
         raise CheckpointError(
             f"could not write {display_path(path)} ({reason}); a file already there is unchanged"
         ) from None
@@ -130,6 +131,8 @@ def check_writable(path: str | Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
             pass
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(13, "the file there is read-only")
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise CheckpointError(f"cannot write {shown} ({reason}): choose a path in a folder you can write to") from None
@@ -164,6 +167,11 @@ def _field(payload: dict, key: str, kind: type, shown: str, where: str = ""):
             f"save_checkpoint (or it was edited). Train and save it again."
         )
     return value
+
+
+def _optional(payload: dict, key: str, kind: type, shown: str, default, where: str = ""):
+    """An older checkpoint may lack ``key``; if it has it, it must be valid."""
+    return _field(payload, key, kind, shown, where) if key in payload else default
 
 
 def _number(value, shown: str, what: str, low: float, high: float = math.inf) -> float:
@@ -212,12 +220,23 @@ def load_checkpoint(
     if epoch < 1 or not all(isinstance(values, list) for values in history.values()):
         raise CheckpointError(f"{shown}: its epoch count or history is not valid. Train and save it again.")
     config = _field(model_info, "config", dict, shown, "model ")
+    weights = _field(payload, "state_dict", dict, shown)
+    recipe, versions = (_optional(payload, key, dict, shown, {}) for key in ("recipe", "versions"))
+    is_sample = _optional(dataset, "is_sample", bool, shown, False, "dataset ")
+    if any(
+        torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all()
+        for value in weights.values()
+    ):
+        raise CheckpointError(
+            f"{shown}: some of its weights are NaN or infinite (the training diverged). Train it again."
+        )
     try:
         model = build_model(name, **config)
-        model.load_state_dict(_field(payload, "state_dict", dict, shown))
+        model.load_state_dict(weights)
     except (TypeError, ValueError, RuntimeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({first}).") from None
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = next((line for line in lines if not line.startswith("Error(s) in loading")), type(error).__name__)
+        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({detail}).") from None
     if model.config.get("num_classes") != len(classes):
         raise CheckpointError(
             f"{shown}: its model has {model.config.get('num_classes')} outputs for "
@@ -231,12 +250,12 @@ def load_checkpoint(
         classes=classes,
         mean=mean,
         std=std,
-        is_sample=bool(dataset.get("is_sample", False)),
+        is_sample=is_sample,
         epoch=epoch,
         metrics=dict(metrics),
         history=dict(history),
-        recipe=dict(payload.get("recipe") or {}),
-        versions=dict(payload.get("versions") or {}),
+        recipe=dict(recipe),
+        versions=dict(versions),
         optimizer_state=payload.get("optimizer_state"),
         path=path,
     )

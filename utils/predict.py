@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 
@@ -34,11 +34,13 @@ class ImageProblem(ValueError):
 def load_image(path: str | Path) -> Image.Image:
     """Open an image file as 8-bit grayscale, with a clear error for missing, non-image or oversized files.
 
-    Transparency is laid over a background that contrasts with the ink (drawing apps export a digit on a
-    transparent background), 16- and 32-bit images are scaled to 8 bits rather than clipped, and large
-    photos are reduced to ``WORKING_SIZE`` pixels on their longer side.
+    The camera's orientation tag is applied, transparency is laid over a background that contrasts with the ink
+    (drawing apps export a digit on a transparent background), 16- and 32-bit images are stretched to 8 bits
+    rather than clipped, and large photos are reduced to ``WORKING_SIZE`` pixels on their longer side.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ImageProblem(f"{path}: a folder, not an image file")
     if not path.is_file():
         raise ImageProblem(f"{path}: no such file")
     try:
@@ -47,12 +49,7 @@ def load_image(path: str | Path) -> Image.Image:
             with Image.open(path) as image:
                 _check_size(path, *image.size)
                 image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at a reduced size, in less memory
-                image.load()
-                if image.mode in ("L", "LA", "RGB", "RGBA"):  # reduce before the float arrays of _grayscale
-                    image.thumbnail((WORKING_SIZE, WORKING_SIZE))
-                gray = _grayscale(image)
-                gray.thumbnail((WORKING_SIZE, WORKING_SIZE))
-                return gray
+                return _grayscale(_reduced(ImageOps.exif_transpose(image)))
     except ImageProblem:
         raise
     except Image.DecompressionBombError:
@@ -68,27 +65,33 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
-def _grayscale(image: Image.Image) -> Image.Image:
-    """8-bit grayscale, with high bit depths scaled and transparency composited (see ``load_image``)."""
+def _reduced(image: Image.Image) -> Image.Image:
+    """The image in a mode that can be resized, at most ``WORKING_SIZE`` on its longer side, before any float
+    array is made from it (a 36-megapixel photo as float32 RGBA would take over half a gigabyte)."""
     if image.mode == "P" or "transparency" in image.info:
         image = image.convert("RGBA")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        image = image.convert("RGB")  # 1-bit, CMYK, YCbCr, ...
+    image.thumbnail((WORKING_SIZE, WORKING_SIZE))
+    return image
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    """8-bit grayscale, with high bit depths stretched and transparency composited (see ``load_image``)."""
     if "A" in image.getbands():
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255
-        gray = np.asarray(image.convert("RGBA").convert("L"), dtype=np.float32) / 255
-        alpha = rgba[..., 3]
+        alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255
+        gray = np.asarray(image.convert("RGB").convert("L"), dtype=np.float32) / 255
         if alpha.min() < 1 and alpha.max() > 0:
             ink_is_dark = (gray * alpha).sum() / alpha.sum() < 0.5
             gray = gray * alpha + (1.0 if ink_is_dark else 0.0) * (1 - alpha)
         return Image.fromarray(np.round(gray * 255).astype(np.uint8), "L")
-    if image.mode.startswith("I") or image.mode == "F":
+    if image.mode in ("I", "F"):  # 16- and 32-bit: their range varies (12-bit sensors, floats in [0, 1], ...)
         pixels = np.asarray(image, dtype=np.float64)
-        peak = float(pixels.max(initial=0))
-        full_scale = (
-            65535
-            if image.mode.startswith("I;16")
-            else next((top for top in (1, 255, 65535, 2**31 - 1) if peak <= top), peak)
-        )
-        return Image.fromarray(np.round(np.clip(pixels / full_scale, 0, 1) * 255).astype(np.uint8), "L")
+        low, high = pixels.min(initial=0), pixels.max(initial=0)
+        scaled = (pixels - low) / (high - low) if high > low else np.zeros_like(pixels)
+        return Image.fromarray(np.round(scaled * 255).astype(np.uint8), "L")
     return image.convert("L")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from utils import config
@@ -22,22 +23,27 @@ from utils.training import pick_device, train_model
 MAX_EPOCHS = 1000
 
 
-def epoch_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_EPOCHS:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_EPOCHS}, got {value}")
-    return value
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, checked before anything runs."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=list(MODELS), required=True)
     parser.add_argument("--dataset", choices=list(DATASETS), required=True)
-    parser.add_argument("--epochs", type=epoch_count, help="default: the course recipe's (10)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS), help="default: the course recipe's (10)")
+    parser.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=0)
     parser.add_argument("--save", type=Path, help="write a checkpoint here (state dict + metadata)")
     parser.add_argument(
         "--loader",
@@ -68,10 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: no checkpoint was written", file=sys.stderr)
-        return 130
-    if history.interrupted:
-        print(f"interrupted after {history.epochs} finished epoch(s)", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return 130
     print(f"test accuracy: {history.test_acc[-1]:.4f}")
     return 0

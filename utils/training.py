@@ -195,6 +195,11 @@ class History:
     def as_dict(self) -> dict:
         return {name: list(getattr(self, name)) for name in METRICS}
 
+    def truncate(self, epochs: int) -> None:
+        """Forget every epoch after the first ``epochs`` (an interrupted one may be partly recorded)."""
+        for name in METRICS:
+            del getattr(self, name)[epochs:]
+
     @classmethod
     def from_dict(cls, values: dict) -> History:
         return cls(**{name: list(values.get(name, [])) for name in cls().as_dict()})
@@ -238,9 +243,10 @@ def fit(
     ``history.seconds`` holds the training time of each epoch (evaluation excluded). ``stop_when(history)``,
     if given, is asked after each epoch and ends training early when it returns True.
 
-    Pass ``optimizer`` (with its state loaded) and ``history`` to resume an earlier run. Press
-    stop (KeyboardInterrupt) at any time: the model and optimizer go back to the end of the last finished
-    epoch, so that they match the history, which is returned with ``interrupted=True``.
+    Pass ``optimizer`` (with its state loaded) and ``history`` to resume an earlier run. Press stop
+    (KeyboardInterrupt) at any time: the model, the optimizer and ``history`` go back to the end of the last
+    finished epoch, so that they agree, ``history.interrupted`` is set, and the interrupt goes on to stop the
+    cell or the program (pass your own ``history`` to keep it).
     """
     recipe = recipe or Recipe()
     device = pick_device(device)
@@ -275,7 +281,7 @@ def fit(
     if verbose:
         precision = describe_precision(device, mixed)
         print(f"Training {type(model).__name__} on {device} ({precision}) for {recipe.epochs} epochs")
-    finished = _snapshot(model, optimizer)
+    finished = _snapshot(model, optimizer, history.epochs)
     try:
         for epoch in range(start + 1, start + recipe.epochs + 1):
             began = time.perf_counter()
@@ -295,9 +301,10 @@ def fit(
             test_loss, test_acc = evaluate(
                 model, _as_batches(test_data, 1024, False, None), loss_fn, device, **settings
             )
+            snapshot = _snapshot(model, optimizer, history.epochs + 1)  # taken first: the history must not run ahead
             for name, value in zip(METRICS, (train_loss, train_acc, test_loss, test_acc, seconds)):
                 getattr(history, name).append(value)
-            finished = _snapshot(model, optimizer)
+            finished = snapshot
             if verbose:
                 print(
                     f"Epoch {epoch:2d}/{start + recipe.epochs} | train loss {train_loss:.4f} acc {train_acc:.4f}"
@@ -307,13 +314,13 @@ def fit(
             if stop_when is not None and stop_when(history):
                 break
     except KeyboardInterrupt:
+        weights, optimizer_state, epochs = finished
+        model.load_state_dict(weights)
+        optimizer.load_state_dict(optimizer_state)
+        history.truncate(epochs)
         history.interrupted = True
-        model.load_state_dict(finished[0])
-        optimizer.load_state_dict(finished[1])
-        print(
-            f"Interrupted: the model is back at the end of epoch {history.epochs}, as the history says "
-            f"({history.epochs - start} epoch(s) finished in this run)."
-        )
+        print(f"Interrupted: the model and its history are back at the end of epoch {epochs}.")
+        raise
     finally:
         model.to(memory_format=torch.contiguous_format)
     return history
@@ -330,10 +337,11 @@ def move_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
         optimizer.load_state_dict(optimizer.state_dict())
 
 
-def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
-    """Copies of the weights and optimizer state, to go back to when an epoch is interrupted halfway."""
+def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int) -> tuple[dict, dict, int]:
+    """Copies of the weights and optimizer state after ``epochs`` epochs, to go back to when the next one is
+    interrupted halfway."""
     weights = {key: value.detach().clone() for key, value in model.state_dict().items()}
-    return weights, copy.deepcopy(optimizer.state_dict())
+    return weights, copy.deepcopy(optimizer.state_dict()), epochs
 
 
 def time_to_target(history: History, target: float) -> float | None:
@@ -397,34 +405,49 @@ def train_model(
     seed_everything(seed)
     network = build_model(model)
     optimizer = make_optimizer(network, recipe)
-    history = fit(
-        network,
-        train_data,
-        test_data,
-        recipe,
-        optimizer=optimizer,
-        augment=augment,
-        device=device,
-        seed=seed,
-        progress=progress,
-    )
-    if save is None:
-        return network, history
-    target = interrupted_path(save) if history.interrupted else Path(save)
-    if history.epochs == 0:
-        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
-        return network, history
-    path = checkpoints.save_checkpoint(
-        target, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
-    )
-    if history.interrupted:
-        print(
-            f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
-            f"{display_path(path)} (resume from it as notebook 05 shows, or delete it)."
+    history = History()
+    try:
+        fit(
+            network,
+            train_data,
+            test_data,
+            recipe,
+            optimizer=optimizer,
+            augment=augment,
+            device=device,
+            seed=seed,
+            history=history,
+            progress=progress,
         )
-    else:
+    except KeyboardInterrupt:
+        if save is not None:
+            _save_interrupted(save, network, dataset, history, recipe, optimizer)
+        raise
+    if save is not None:
+        path = checkpoints.save_checkpoint(
+            save, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
+        )
         print(f"saved {display_path(path)}")
     return network, history
+
+
+def _save_interrupted(save, network, dataset: str, history: History, recipe: Recipe, optimizer) -> None:
+    """Keep the finished epochs of an interrupted run beside ``save``, never in it."""
+    if history.epochs == 0:
+        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
+        return
+    path = checkpoints.save_checkpoint(
+        interrupted_path(save),
+        network,
+        dataset=dataset,
+        history=history.as_dict(),
+        recipe=asdict(recipe),
+        optimizer=optimizer,
+    )
+    print(
+        f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
+        f"{display_path(path)} (resume from it as notebook 05 shows, or delete it)."
+    )
 
 
 def interrupted_path(path: str | Path) -> Path:
@@ -435,16 +458,17 @@ def interrupted_path(path: str | Path) -> Path:
 
 def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
     """Load the checkpoint notebook 03 saved; if there is none (or it was trained on other data), train
-    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``."""
+    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``.
+
+    A checkpoint it cannot use is renamed, never overwritten: ``NAME.pt.unusable`` or ``NAME.pt.other-data``.
+    """
     path = Path(path or default_checkpoint(model, dataset))
     is_sample = locate(dataset).is_sample
     if path.exists():
         try:
             loaded = checkpoints.load_checkpoint(path, expect_model=model)
         except checkpoints.CheckpointError as error:
-            kept = path.with_name(f"{path.name}.unusable")
-            os.replace(path, kept)
-            print(f"Cannot use it: {error}\nMoved it to {display_path(kept)}; training a new one.")
+            print(f"Cannot use it: {error}\nMoved it to {display_path(_set_aside(path, 'unusable'))}.")
         else:
             if loaded.dataset == dataset and loaded.is_sample == is_sample:
                 print(
@@ -452,10 +476,18 @@ def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: 
                     f"test accuracy {loaded.metrics['test_acc']:.4f}"
                 )
                 return loaded
-            print(f"{display_path(path)} was trained on other data; training a new one.")
-    else:
-        print(f"No checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
-    _, history = train_model(model, dataset, epochs=epochs, save=path)
-    if history.interrupted:
-        raise KeyboardInterrupt
+            kept = _set_aside(path, "other-data")
+            print(f"{display_path(path)} was trained on other data; moved it to {display_path(kept)}.")
+    print(f"No usable checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
+    train_model(model, dataset, epochs=epochs, save=path)
     return checkpoints.load_checkpoint(path, expect_model=model)
+
+
+def _set_aside(path: Path, tag: str) -> Path:
+    """Rename ``path`` to ``path.tag`` (or ``path.tag.2``, ...: an earlier one is never overwritten)."""
+    target, number = path.with_name(f"{path.name}.{tag}"), 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.{tag}.{number}")
+    os.replace(path, target)
+    return target
