@@ -94,3 +94,13 @@ def test_augmentation_shows_its_settings_and_refuses_an_unknown_dataset():
     assert repr(augment) == "Augment(dataset='fashion-mnist', max_degrees=0.0, max_shift=0.0, hflip=True)"
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
         data.make_augment("cifar10")
+
+
+def test_mirror_only_augmentation_flips_exactly_about_half_the_images():
+    images = torch.randn(400, 1, 28, 28)
+    torch.manual_seed(0)
+    mirrored = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)(images)
+    flipped = (mirrored == images.flip(-1)).flatten(1).all(1)
+    kept = (mirrored == images).flatten(1).all(1)
+    assert torch.all(flipped | kept)  # every image is itself or its exact mirror: no interpolation
+    assert 150 < flipped.sum() < 250

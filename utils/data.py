@@ -227,11 +227,19 @@ class Augment:
         get_spec(self.dataset)  # an unknown name fails here, not at the first training batch
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if self.max_degrees == 0 and self.max_shift == 0:  # only mirroring: exact, and no resampling to pay for
+            return mirror_half(images) if self.hflip else images
         spec = get_spec(self.dataset)
         background = (0.0 - spec.mean) / spec.std
         return random_affine(
             images, max_degrees=self.max_degrees, max_shift=self.max_shift, hflip=self.hflip, background=background
         )
+
+
+def mirror_half(images: torch.Tensor) -> torch.Tensor:
+    """Mirror a random half of the images left to right."""
+    flip = torch.rand(images.shape[0], 1, 1, 1, device=images.device) < 0.5
+    return torch.where(flip, images.flip(-1), images)
 
 
 def make_augment(name: str, *, max_degrees: float = 10.0, max_shift: float = 0.1, hflip: bool = False) -> Augment:
