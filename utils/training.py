@@ -417,6 +417,12 @@ def train_model(
     network = build_model(model)
     optimizer = make_optimizer(network, recipe)
     history = History()
+
+    def save_to(path: str | Path) -> Path:
+        return checkpoints.save_checkpoint(
+            path, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
+        )
+
     try:
         fit(
             network,
@@ -430,35 +436,19 @@ def train_model(
             history=history,
             progress=progress,
         )
-    except KeyboardInterrupt:
-        if save is not None:
-            _save_interrupted(save, network, dataset, history, recipe, optimizer)
+    except KeyboardInterrupt:  # keep the finished epochs beside ``save``, never in it
+        if save is not None and history.epochs == 0:
+            print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
+        elif save is not None:
+            kept = save_to(interrupted_path(save))
+            print(
+                f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
+                f"{display_path(kept)} (resume from it as notebook 05 shows, or delete it)."
+            )
         raise
     if save is not None:
-        path = checkpoints.save_checkpoint(
-            save, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
-        )
-        print(f"saved {display_path(path)}")
+        print(f"saved {display_path(save_to(save))}")
     return network, history
-
-
-def _save_interrupted(save, network, dataset: str, history: History, recipe: Recipe, optimizer) -> None:
-    """Keep the finished epochs of an interrupted run beside ``save``, never in it."""
-    if history.epochs == 0:
-        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
-        return
-    path = checkpoints.save_checkpoint(
-        interrupted_path(save),
-        network,
-        dataset=dataset,
-        history=history.as_dict(),
-        recipe=asdict(recipe),
-        optimizer=optimizer,
-    )
-    print(
-        f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
-        f"{display_path(path)} (resume from it as notebook 05 shows, or delete it)."
-    )
 
 
 def interrupted_path(path: str | Path) -> Path:
