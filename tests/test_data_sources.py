@@ -349,7 +349,7 @@ def test_a_folder_per_file_layout_is_imported(isolated_data, fake_fashion, tmp_p
     assert sorted(p.name for p in raw(isolated_data).iterdir()) == sorted(NAMES)
     (nested / NAMES[2] / NAMES[2]).unlink()
     assert fetch("--from", str(nested), "--dataset", "fashion-mnist") == 1
-    assert f"no complete set of its four original files under {nested} ({NAMES[2]} is not there)" in (
+    assert f"no complete set of its four original files under {nested}: {NAMES[2]} is not there" in (
         capsys.readouterr().err
     )
 

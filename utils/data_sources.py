@@ -564,8 +564,8 @@ def fetch(names: list[str], from_dir: Path | None = None) -> int:
                 damaged = [problem for problem in problems if not problem.endswith("is not there")]
                 if contents or damaged or len(names) == 1:
                     raise DataNotFoundError(
-                        f"{files.title}: no complete set of its four original files under {from_dir} "
-                        f"({(damaged or problems)[0]})"
+                        f"{files.title}: no complete set of its four original files under {from_dir}: "
+                        f"{(damaged or problems)[0]}"
                     )
             note = f" (not under {from_dir})" if from_dir is not None else ""
             print(locate(name, quiet=True).describe(files) + note)
