@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import data_sources
+from utils import config, data_sources
 
 SYSTEM_FASHION = data_sources.FILES["fashion-mnist"].system_dir
 FAKE_SIZES = {"train": 60, "test": 20}
@@ -73,3 +73,9 @@ def system_fashion() -> Path:
     if not (SYSTEM_FASHION / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
     return SYSTEM_FASHION
+
+
+@pytest.fixture
+def smoke(monkeypatch):
+    """Smoke mode's small data and few epochs, whatever the environment says."""
+    monkeypatch.setattr(config, "SMOKE", True)

@@ -12,7 +12,7 @@ SPEC = data.DATASETS["mnist"]
 
 def _save(path, model, history=None, optimizer=None):
     return checkpoints.save_checkpoint(
-        path, model, dataset="mnist", history=history or {"train_loss": [1.0], "test_acc": [0.5]}, optimizer=optimizer
+        path, model, dataset="mnist", history=history or {"train_loss": [1.0], "val_acc": [0.5]}, optimizer=optimizer
     )
 
 
@@ -24,7 +24,7 @@ def test_round_trip_gives_identical_logits(tmp_path):
     loaded = checkpoints.load_checkpoint(tmp_path / "cnn.pt", expect_model="cnn")
     assert not loaded.model.training
     assert torch.equal(loaded.model(images), model(images))
-    assert loaded.classes == list(SPEC.classes) and loaded.epoch == 1 and loaded.metrics["test_acc"] == 0.5
+    assert loaded.classes == list(SPEC.classes) and loaded.epoch == 1 and loaded.metrics["val_acc"] == 0.5
     assert loaded.versions["torch"] == torch.__version__
     # a plain torch.load with weights_only=True reads it: nothing but tensors and plain values inside
     assert torch.load(tmp_path / "cnn.pt", weights_only=True)["model"]["name"] == "cnn"
@@ -51,7 +51,7 @@ def test_resume_continues_from_the_saved_epoch(tmp_path):
         history=training.History.from_dict(saved.history),
         progress=False,
     )
-    assert resumed.epochs == 3 and resumed.test_acc[:2] == history.test_acc
+    assert resumed.epochs == 3 and resumed.val_acc[:2] == history.val_acc
 
 
 def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
@@ -126,7 +126,7 @@ def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
 
 def test_metadata_is_derived_from_the_dataset_name(tmp_path):
     path = checkpoints.save_checkpoint(
-        tmp_path / "m.pt", models.MLP(hidden=[8]), dataset="fashion-mnist", history={"test_acc": [0.5]}, is_sample=False
+        tmp_path / "m.pt", models.MLP(hidden=[8]), dataset="fashion-mnist", history={"val_acc": [0.5]}, is_sample=False
     )
     loaded = checkpoints.load_checkpoint(path)
     fashion = data.DATASETS["fashion-mnist"]
@@ -139,7 +139,7 @@ def test_metadata_is_derived_from_the_dataset_name(tmp_path):
 
 def test_a_model_with_no_finished_epoch_is_not_saved(tmp_path):
     with pytest.raises(CheckpointError, match="no epoch has finished"):
-        _save(tmp_path / "empty.pt", models.MLP(hidden=[8]), history={"train_loss": [], "test_acc": []})
+        _save(tmp_path / "empty.pt", models.MLP(hidden=[8]), history={"train_loss": [], "val_acc": []})
     assert not (tmp_path / "empty.pt").exists()
 
 
@@ -163,7 +163,7 @@ EDITS = {
     "config of another model": lambda p: p["model"].update(config={"width": 3}),
     "unknown model": lambda p: p["model"].update(name="resnet"),
     "std 0": lambda p: p["dataset"].update(std=0.0),
-    "accuracy nan": lambda p: p["metrics"].update(test_acc=float("nan")),
+    "accuracy nan": lambda p: p["metrics"].update(val_acc=float("nan")),
     "dataset cifar10": lambda p: p["dataset"].update(name="cifar10"),
     "20 classes": lambda p: p["dataset"].update(classes=[str(i) for i in range(20)]),
     "metrics a list": lambda p: p.update(metrics=[0.9]),
@@ -171,6 +171,7 @@ EDITS = {
     "versions a string": lambda p: p.update(versions="2.6"),
     "is_sample 'no'": lambda p: p["dataset"].update(is_sample="no"),
     "NaN weights": lambda p: p["state_dict"]["layers.1.weight"].fill_(float("nan")),
+    "test accuracy 1.5": lambda p: p["metrics"].update(test_acc=1.5),
 }
 
 
@@ -180,6 +181,14 @@ def test_an_edited_or_old_checkpoint_is_one_clear_error(tmp_path, edit):
     with pytest.raises(CheckpointError) as error:
         checkpoints.load_checkpoint(path)
     assert "mlp.pt" in str(error.value)
+
+
+def test_a_checkpoint_from_an_earlier_version_of_the_course_says_so(tmp_path):
+    path = _edited(
+        _save(tmp_path / "mlp.pt", models.MLP(hidden=[8])), lambda p: p.update(format="image-classification-course/1")
+    )
+    with pytest.raises(CheckpointError, match="another version of the course .*Train and save it again"):
+        checkpoints.load_checkpoint(path)
 
 
 def test_twenty_outputs_for_ten_classes_is_refused(tmp_path):
@@ -253,7 +262,7 @@ def test_load_or_train_never_overwrites_a_checkpoint_trained_on_other_data(monke
     monkeypatch.setattr(config, "SMOKE", True)
     path = training.default_checkpoint("mlp", "mnist")
     checkpoints.save_checkpoint(
-        path, models.MLP(hidden=[8]), dataset="mnist", history={"test_acc": [0.97]}, is_sample=False
+        path, models.MLP(hidden=[8]), dataset="mnist", history={"val_acc": [0.97]}, is_sample=False
     )
     full = path.read_bytes()
     for _ in range(2):

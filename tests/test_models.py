@@ -23,7 +23,6 @@ def test_cnn_is_the_reference_architecture():
         "BatchNorm2d",
         "ReLU",
         "MaxPool2d",
-        "Dropout",
         "Flatten",
         "Linear",
         "ReLU",
@@ -37,6 +36,16 @@ def test_plain_cnn_has_no_batchnorm_and_a_1600_wide_flatten():
     assert plain(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert (1, 1600) in [shape for _, shape in models.shape_trace(plain)]
     assert not any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.Dropout) for m in plain.modules())
+
+
+def test_the_ablation_steps_change_one_thing_each():
+    plain = models.CNN(padding=0, batchnorm=False, fc_dropout=0.0)
+    assert models.count_parameters(plain) == models.count_parameters(models.PlainCNN()) == 225_034
+    padded = models.CNN(batchnorm=False, fc_dropout=0.0)
+    assert (1, 3136) in [shape for _, shape in models.shape_trace(padded)]
+    with_bn = models.CNN(fc_dropout=0.0)
+    assert models.count_parameters(with_bn) - models.count_parameters(padded) == 2 * (32 + 64)
+    assert sum(isinstance(m, torch.nn.Dropout) for m in models.CNN().modules()) == 1
 
 
 def test_mlp_hidden_layers_are_configurable():

@@ -10,11 +10,6 @@ from utils.train import main
 SMOKE_BATCHES = math.ceil(config.SMOKE_LIMITS["train"] / training.Recipe().batch_size)
 
 
-@pytest.fixture
-def smoke(monkeypatch):
-    monkeypatch.setattr(config, "SMOKE", True)
-
-
 @pytest.mark.parametrize(
     "argv, expected",
     [
@@ -48,9 +43,11 @@ def test_trains_prints_epochs_and_the_final_accuracy_and_saves(tmp_path, smoke, 
     assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "2", "--save", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Epoch  1/2" in out and "Epoch  2/2" in out
-    last = out.strip().splitlines()[-1]
-    assert last.startswith("test accuracy: 0.") and float(last.split(": ")[1]) > 0.5
-    assert checkpoints.load_checkpoint(path, expect_model="mlp").epoch == 2
+    final = next(line for line in out.splitlines() if line.startswith("final model:"))
+    test_acc = float(final.rsplit("test accuracy ", 1)[1])
+    saved = checkpoints.load_checkpoint(path, expect_model="mlp")
+    assert saved.epoch == 2 and test_acc > 0.5
+    assert saved.metrics["test_acc"] == test_acc and saved.metrics["val_acc"] == saved.history["val_acc"][-1]
 
 
 def test_save_into_a_folder_is_refused(tmp_path, capsys):
@@ -98,7 +95,7 @@ def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, c
     out, err = capsys.readouterr()
     assert good.read_bytes() == before
     kept = checkpoints.load_checkpoint(tmp_path / "good.interrupted.pt")
-    assert kept.epoch == 1 and kept.metrics["test_acc"] == kept.history["test_acc"][-1]
+    assert kept.epoch == 1 and kept.metrics["val_acc"] == kept.history["val_acc"][-1]
     assert "good.interrupted.pt" in out and "back at the end of epoch 1" in out and err.strip() == "interrupted"
 
     _interrupt_at(monkeypatch, 3)  # in epoch 1: nothing finished, nothing written

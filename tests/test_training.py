@@ -26,21 +26,19 @@ def _fit(model_factory, train, test, recipe=FAST, seed=0, **kwargs):
 def test_same_seed_gives_the_same_numbers_on_cpu(digits, factory):
     _, first = _fit(factory, *digits, device="cpu")
     _, second = _fit(factory, *digits, device="cpu")
-    assert first.train_loss == second.train_loss and first.test_acc == second.test_acc
+    assert first.train_loss == second.train_loss and first.val_acc == second.val_acc
 
 
 def test_mlp_learns_well_above_chance(digits):
     _, history = _fit(lambda: models.MLP(hidden=[128]), *digits, recipe=training.Recipe(epochs=4, batch_size=64))
-    assert history.test_acc[-1] > 0.8  # 10 classes: chance is 0.1
+    assert history.val_acc[-1] > 0.8  # 10 classes: chance is 0.1
     assert history.train_loss[-1] < history.train_loss[0]
 
 
 def test_accuracy_is_counted_over_every_sample(digits):
     model = models.MLP(hidden=[16])
     _, test = digits
-    loss, accuracy = training.evaluate(
-        model, data.iterate_batches(test, 128, shuffle=False), torch.nn.CrossEntropyLoss(), torch.device("cpu")
-    )
+    loss, accuracy = training.evaluate(model, data.iterate_batches(test, 128, shuffle=False), torch.device("cpu"))
     with torch.no_grad():
         logits = model(test.images)
     assert accuracy == (logits.argmax(1) == test.labels).sum().item() / 500  # 500 = 3 x 128 + 116
@@ -66,7 +64,7 @@ def test_interrupting_returns_the_model_as_it_was_at_the_end_of_the_last_finishe
     stopped, reference = _fit(
         lambda: models.MLP(hidden=[32]), *digits, recipe=recipe, augment=lambda x: x, stop_when=lambda h: h.epochs == 1
     )
-    assert history.interrupted and history.epochs == 1 and history.test_acc == reference.test_acc
+    assert history.interrupted and history.epochs == 1 and history.val_acc == reference.val_acc
     for (name, value), expected in zip(interrupted.state_dict().items(), stopped.state_dict().values()):
         assert torch.equal(value, expected), name
 
@@ -98,7 +96,7 @@ def test_dataloader_path_trains_too(monkeypatch):
     monkeypatch.setattr(config, "SMOKE", True)
     train, test = data.make_loader("mnist", "train", 64), data.make_loader("mnist", "test", 256)
     _, history = _fit(lambda: models.MLP(hidden=[64]), train, test, recipe=training.Recipe(epochs=2))
-    assert history.epochs == 2 and history.test_acc[-1] > 0.5
+    assert history.epochs == 2 and history.val_acc[-1] > 0.5
 
 
 def test_resuming_continues_the_epoch_count(digits):
@@ -203,3 +201,30 @@ def test_an_unknown_course_precision_is_one_clear_error():
         cwd=config.REPO_ROOT,
     )
     assert result.returncode != 0 and "COURSE_PRECISION='fp8' is not a setting; use auto or float32" in result.stderr
+
+
+def test_fit_the_checkpoint_and_notebook_04_report_the_same_accuracy(smoke, tmp_path):
+    """One evaluation function: the accuracy fit prints for its last epoch, the metrics the checkpoint records and
+    what evaluation.predict computes from the reloaded model agree exactly, whatever precision trained it."""
+    from utils import checkpoints, evaluation
+
+    path = tmp_path / "cnn.pt"
+    model, history = training.train_model("cnn", "mnist", epochs=1, save=path, progress=False)
+    saved = checkpoints.load_checkpoint(path, expect_model="cnn")
+    train, validation = data.validation_split(data.load_tensors("mnist", "train"))
+    test = data.load_tensors("mnist", "test")
+    assert evaluation.predict(saved.model, validation).accuracy == history.val_acc[-1] == saved.metrics["val_acc"]
+    assert evaluation.predict(saved.model, test).accuracy == saved.metrics["test_acc"]
+    assert evaluation.predict(model, test).accuracy == saved.metrics["test_acc"]
+
+
+def test_validation_split_is_stratified_disjoint_and_fixed():
+    train = data.load_tensors("mnist", "train", limit=3000)
+    part, validation = data.validation_split(train)
+    again, _ = data.validation_split(train)
+    assert len(part) + len(validation) == 3000 and len(validation) == 500
+    assert torch.equal(part.images, again.images) and validation.split == "validation" and part.split == "train"
+    rows = {tuple(row.tolist()) for row in part.images.flatten(1)[:, ::7]}
+    assert not any(tuple(row.tolist()) in rows for row in validation.images.flatten(1)[:, ::7])
+    share = validation.labels.bincount(minlength=10) / train.labels.bincount(minlength=10)
+    assert torch.allclose(share, torch.full((10,), 1 / 6), atol=0.01)

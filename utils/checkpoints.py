@@ -26,7 +26,7 @@ from utils.data import DATASETS, get_spec, locate
 from utils.data_sources import STALE_AFTER_S, remove_stale
 from utils.models import MODELS, build_model, model_name
 
-FORMAT = "image-classification-course/1"
+FORMAT = "image-classification-course/2"  # 2: validation split; metrics hold val_acc and test_acc
 
 
 class CheckpointError(RuntimeError):
@@ -67,6 +67,7 @@ def save_checkpoint(
     *,
     dataset: str,
     history: dict[str, list[float]],
+    metrics: dict[str, float] | None = None,
     recipe: dict | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     is_sample: bool | None = None,
@@ -74,11 +75,12 @@ def save_checkpoint(
     """Write model weights and metadata (and optionally the optimizer state, for resuming) atomically.
 
     The classes and normalization come from the dataset's name, and whether it was the MNIST sample from
-    where ``locate`` found the data, so the metadata cannot disagree with the data the model saw.
+    where ``locate`` found the data, so the metadata cannot disagree with the data the model saw. ``metrics``
+    (``training.final_metrics``: validation and test accuracy) default to the last epoch's validation accuracy.
     """
     path = Path(path)
     spec = get_spec(dataset)
-    if not history.get("test_acc"):
+    if not history.get("val_acc"):
         raise CheckpointError(f"nothing to save to {display_path(path)}: no epoch has finished yet")
     if is_sample is None:
         is_sample = locate(dataset, quiet=True).is_sample
@@ -93,8 +95,8 @@ def save_checkpoint(
             "std": spec.std,
             "is_sample": bool(is_sample),
         },
-        "epoch": len(history["test_acc"]),
-        "metrics": {"test_acc": float(history["test_acc"][-1])},
+        "epoch": len(history["val_acc"]),
+        "metrics": {key: float(value) for key, value in (metrics or {"val_acc": history["val_acc"][-1]}).items()},
         "history": {key: [float(v) for v in values] for key, values in history.items()},
         "recipe": dict(recipe or {}),
         "versions": library_versions(),
@@ -187,6 +189,12 @@ def load_checkpoint(
     path = Path(path)
     payload = _read(path, map_location)
     shown = display_path(path)
+    if isinstance(payload, dict) and str(payload.get("format", "")).startswith("image-classification-course/"):
+        if payload["format"] != FORMAT:
+            raise CheckpointError(
+                f"{shown} was saved by another version of the course ({payload['format']}, this one reads "
+                f"{FORMAT}). Train and save it again."
+            )
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         keys = ", ".join(map(str, list(payload)[:4])) if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(
@@ -215,7 +223,9 @@ def load_checkpoint(
     std = _number(dataset.get("std"), shown, "normalization std", 1e-6, 10.0)
     epoch = _field(payload, "epoch", int, shown)
     metrics = _field(payload, "metrics", dict, shown)
-    _number(metrics.get("test_acc"), shown, "recorded test accuracy", 0.0, 1.0)
+    _number(metrics.get("val_acc"), shown, "recorded validation accuracy", 0.0, 1.0)
+    if "test_acc" in metrics:
+        _number(metrics["test_acc"], shown, "recorded test accuracy", 0.0, 1.0)
     history = _field(payload, "history", dict, shown)
     if epoch < 1 or not all(isinstance(values, list) for values in history.values()):
         raise CheckpointError(f"{shown}: its epoch count or history is not valid. Train and save it again.")

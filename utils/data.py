@@ -12,8 +12,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision import datasets, transforms
 
@@ -146,6 +148,37 @@ def load_tensors(name: str, split: str = "train", limit: int | None | str = "aut
         std=spec.std,
         is_sample=locate(name).is_sample,
     )
+
+
+VALIDATION_SHARE = 1 / 6  # 10,000 of the 60,000 training images
+VALIDATION_SEED = 2024
+
+
+def validation_split(
+    train: InMemoryData, share: float = VALIDATION_SHARE, seed: int = VALIDATION_SEED
+) -> tuple[InMemoryData, InMemoryData]:
+    """Hold out ``share`` of the training images to judge choices by: (the part to train on, validation).
+
+    Stratified (each class keeps its share) and fixed by ``seed``, so every notebook and benchmark holds out the
+    same images. The test set stays untouched until a final model is chosen.
+    """
+    train_index, validation_index = validation_indices(train.labels, share, seed)
+
+    def part(index: torch.Tensor, split: str) -> InMemoryData:
+        index = index.to(train.labels.device)
+        return replace(train, images=train.images[index], labels=train.labels[index], split=split)
+
+    return part(train_index, "train"), part(validation_index, "validation")
+
+
+def validation_indices(
+    labels: torch.Tensor, share: float = VALIDATION_SHARE, seed: int = VALIDATION_SEED
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which images ``validation_split`` trains on and which it holds out, each in ascending order."""
+    train_index, validation_index = train_test_split(
+        np.arange(len(labels)), test_size=share, stratify=labels.cpu().numpy(), random_state=seed
+    )
+    return torch.from_numpy(np.sort(train_index)), torch.from_numpy(np.sort(validation_index))
 
 
 class BatchIterator:

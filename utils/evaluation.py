@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from sklearn.metrics import classification_report, confusion_matrix
 from torch import nn
 
-from utils.data import InMemoryData, iterate_batches
-from utils.training import pick_device
+from utils.data import InMemoryData
+from utils.training import pick_device, predict_logits
 
 
 @dataclass
@@ -46,16 +46,15 @@ class Predictions:
 
     @property
     def accuracy(self) -> float:
-        return self.correct.float().mean().item()
+        return self.correct.sum().item() / len(self.labels)
 
 
-@torch.inference_mode()
-def predict(model: nn.Module, data: InMemoryData, *, batch_size: int = 2048, device: str | None = None) -> Predictions:
-    """Run ``model`` over every image of ``data`` in large batches, in eval mode, without autograd."""
+def predict(model: nn.Module, data: InMemoryData, *, device: str | None = None) -> Predictions:
+    """Run ``model`` over every image of ``data`` (``training.predict_logits``: eval mode, float32), so its
+    accuracy is exactly the one ``fit`` printed and the checkpoint recorded."""
     device = pick_device(device)
-    model.eval().to(device)
-    outputs = [model(images.to(device)).float().cpu() for images, _ in iterate_batches(data, batch_size, shuffle=False)]
-    return Predictions(logits=torch.cat(outputs), labels=data.labels.cpu())
+    logits, labels = predict_logits(model.to(device), data, device)
+    return Predictions(logits=logits.cpu(), labels=labels.cpu())
 
 
 def confusion(predictions: Predictions, num_classes: int) -> np.ndarray:

@@ -55,16 +55,25 @@ def predictions_grid(
     classes: Sequence[str],
     *,
     probabilities: Sequence[float] | None = None,
+    probability_of: str = "predicted",
     ncols: int = 5,
     size: float = 1.8,
     suptitle: str | None = None,
 ) -> Figure:
-    """Images titled actual/predicted, green when right and red when wrong."""
+    """Images titled actual → predicted, green when right and red when wrong.
+
+    ``probabilities`` are shown beside the predicted class, or beside the actual class with
+    ``probability_of="actual"`` (the probability a sample's loss is the negative log of).
+    """
+    if probability_of not in ("predicted", "actual"):
+        raise ValueError(f"probability_of is 'predicted' or 'actual', not {probability_of!r}")
     titles, colors = [], []
     for index, (true, guess) in enumerate(zip(labels, predicted)):
-        title = f"{classes[int(true)]}\n→ {classes[int(guess)]}"
-        if probabilities is not None:
-            title += f" ({probabilities[index]:.0%})"
+        shown = f" ({probabilities[index]:.0%})" if probabilities is not None else ""
+        if probability_of == "actual":
+            title = f"{classes[int(true)]}{shown}\n→ {classes[int(guess)]}"
+        else:
+            title = f"{classes[int(true)]}\n→ {classes[int(guess)]}{shown}"
         titles.append(title)
         colors.append(RIGHT if int(true) == int(guess) else WRONG)
     return image_grid(images, titles, ncols=ncols, colors=colors, size=size, suptitle=suptitle)
@@ -85,19 +94,22 @@ def class_balance(labels: torch.Tensor, classes: Sequence[str], title: str = "Im
 
 
 def training_curves(histories: dict[str, object], title: str = "") -> Figure:
-    """Loss and accuracy per epoch, train (dashed) vs test (solid), for one or several runs.
+    """Loss and accuracy per epoch, train (dashed) vs validation (solid), for one or several runs.
 
-    ``histories`` maps a run name to a ``utils.training.History``.
+    ``histories`` maps a run name to a ``utils.training.History``. The validation loss is plain cross-entropy for
+    every model; the training loss is what the optimizer minimised (label smoothing included, where a recipe uses
+    it), so it is drawn for a single run only: across recipes it would not compare like with like.
     """
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
     for (name, history), color in zip(histories.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
         epochs = np.arange(1, len(history.train_loss) + 1)
         prefix = f"{name}: " if len(histories) > 1 else ""
-        loss_ax.plot(epochs, history.train_loss, "--o", color=color, markersize=3, label=f"{prefix}train")
-        loss_ax.plot(epochs, history.test_loss, "-o", color=color, markersize=3, label=f"{prefix}test")
-        acc_ax.plot(epochs, history.train_acc, "--o", color=color, markersize=3, label=f"{prefix}train")
-        acc_ax.plot(epochs, history.test_acc, "-o", color=color, markersize=3, label=f"{prefix}test")
-    for ax, label in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+        if len(histories) == 1:
+            loss_ax.plot(epochs, history.train_loss, "--o", color=color, markersize=3, label="train (as optimized)")
+        loss_ax.plot(epochs, history.val_loss, "-o", color=color, markersize=3, label=f"{prefix}validation")
+        acc_ax.plot(epochs, history.train_acc, "--o", color=color, markersize=3, label=f"{prefix}train (running)")
+        acc_ax.plot(epochs, history.val_acc, "-o", color=color, markersize=3, label=f"{prefix}validation")
+    for ax, label in ((loss_ax, "loss (validation: cross-entropy)"), (acc_ax, "accuracy")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
 from utils import checkpoints, config
@@ -26,12 +28,15 @@ from utils.config import display_path
 from utils.data import (
     Augment,
     InMemoryData,
+    default_transform,
     get_spec,
     iterate_batches,
+    load_dataset,
     load_tensors,
     locate,
     make_augment,
-    make_loader,
+    validation_indices,
+    validation_split,
 )
 from utils.models import build_model, model_class
 
@@ -103,6 +108,14 @@ def describe_hardware(device: torch.device | str | None = None) -> str:
     return f"{device} ({where}); {describe_precision(device, mixed)}; torch {torch.__version__}"
 
 
+def cpu_class() -> str:
+    """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
+    vector instructions PyTorch's kernels use, the threads."""
+    mixed = bf16_is_fast(torch.device("cpu")) and not config.FORCE_FLOAT32
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
+
+
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
     """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
     if not enabled:
@@ -163,39 +176,44 @@ def train_one_epoch(
 
 
 @torch.inference_mode()
-def evaluate(
-    model: nn.Module,
-    batches: Batches,
-    loss_fn: nn.Module,
-    device: torch.device,
-    *,
-    mixed_precision: bool = False,
-    channels_last: bool = False,
-) -> tuple[float, float]:
-    """Loss and accuracy over every sample of ``batches``, with dropout off and BatchNorm frozen."""
-    model.eval()
-    total_loss, correct, seen = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long), 0
-    for x, y in batches:
-        x, y = _to_device(x, y, device, channels_last)
-        with autocast(device, mixed_precision):
-            logits = model(x)
-        total_loss += loss_fn(logits.float(), y) * len(y)
-        correct += (logits.argmax(1) == y).sum()
-        seen += len(y)
-    return total_loss.item() / seen, correct.item() / seen
+def predict_logits(
+    model: nn.Module, data: InMemoryData | Batches, device: torch.device, *, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float32 logits and the labels of every sample of ``data``, in order: the one pass that every accuracy in
+    the course comes from (``fit``'s report, the checkpoints' metrics, notebook 04's evaluation).
+
+    Eval mode (dropout off, BatchNorm uses its running statistics), no autograd, no autocast and the default
+    memory layout, so the numbers do not depend on how the model was trained.
+    """
+    model.eval().to(memory_format=torch.contiguous_format)
+    logits, labels = [], []
+    for x, y in _as_batches(data, batch_size, False, None):
+        logits.append(model(x.to(device)).float())
+        labels.append(y.to(device))
+    return torch.cat(logits), torch.cat(labels)
 
 
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+def evaluate(model: nn.Module, data: InMemoryData | Batches, device: torch.device) -> tuple[float, float]:
+    """Cross-entropy (plain, without label smoothing, so that every model is measured alike) and accuracy."""
+    logits, labels = predict_logits(model, data, device)
+    return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).sum().item() / len(labels)
+
+
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
 
 @dataclass
 class History:
-    """Per-epoch metrics of a training run; plain lists of floats, so they go into checkpoints as they are."""
+    """Per-epoch metrics of a training run; plain lists of floats, so they go into checkpoints as they are.
+
+    ``train_loss`` and ``train_acc`` are running figures over the epoch, in train mode (dropout and augmentation
+    on, label smoothing in the loss); ``val_loss`` and ``val_acc`` come from ``evaluate`` after the epoch.
+    """
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     interrupted: bool = False
 
@@ -237,7 +255,7 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
 def fit(
     model: nn.Module,
     train_data: InMemoryData | Batches,
-    test_data: InMemoryData | Batches,
+    val_data: InMemoryData | Batches,
     recipe: Recipe | None = None,
     *,
     optimizer: torch.optim.Optimizer | None = None,
@@ -248,8 +266,12 @@ def fit(
     progress: bool | None = None,
     verbose: bool = True,
     stop_when: Callable[[History], bool] | None = None,
+    eval_label: str = "val",
 ) -> History:
-    """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``test_data`` after each.
+    """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``val_data`` after each.
+
+    Pass validation data (``data.validation_split``): choices such as the number of epochs are made on it, and
+    the test set is kept for one final measurement. ``eval_label`` names it in the printed lines.
 
     ``history.seconds`` holds the training time of each epoch (evaluation excluded). ``stop_when(history)``,
     if given, is asked after each epoch and ends training early when it returns True.
@@ -267,8 +289,8 @@ def fit(
     shuffler = seed_everything(seed)
     if isinstance(train_data, InMemoryData):
         train_data = train_data.to(device)
-    if isinstance(test_data, InMemoryData):
-        test_data = test_data.to(device)
+    if isinstance(val_data, InMemoryData):
+        val_data = val_data.to(device)
 
     model.to(device)
     if recipe.channels_last:
@@ -309,17 +331,17 @@ def fit(
                 **settings,
             )
             seconds = time.perf_counter() - began
-            test_loss, test_acc = evaluate(
-                model, _as_batches(test_data, 1024, False, None), loss_fn, device, **settings
-            )
+            val_loss, val_acc = evaluate(model, val_data, device)
+            if recipe.channels_last:
+                model.to(memory_format=torch.channels_last)
             snapshot = _snapshot(model, optimizer, history.epochs + 1)  # taken first: the history must not run ahead
-            for name, value in zip(METRICS, (train_loss, train_acc, test_loss, test_acc, seconds)):
+            for name, value in zip(METRICS, (train_loss, train_acc, val_loss, val_acc, seconds)):
                 getattr(history, name).append(value)
             finished = snapshot
             if verbose:
                 print(
                     f"Epoch {epoch:2d}/{start + recipe.epochs} | train loss {train_loss:.4f} acc {train_acc:.4f}"
-                    f" | test loss {test_loss:.4f} acc {test_acc:.4f} | {seconds:.1f} s",
+                    f" | {eval_label} loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.1f} s",
                     flush=True,
                 )
             if stop_when is not None and stop_when(history):
@@ -356,9 +378,9 @@ def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int) -
 
 
 def time_to_target(history: History, target: float) -> float | None:
-    """Training seconds until the test accuracy first reached ``target`` (None if it never did)."""
+    """Training seconds until the evaluated accuracy first reached ``target`` (None if it never did)."""
     elapsed = 0.0
-    for seconds, accuracy in zip(history.seconds, history.test_acc):
+    for seconds, accuracy in zip(history.seconds, history.val_acc):
         elapsed += seconds
         if accuracy >= target:
             return elapsed
@@ -368,7 +390,8 @@ def time_to_target(history: History, target: float) -> float | None:
 def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[Recipe, Augment | None]:
     """The recipe and augmentation (None: none) the course trains ``model`` on ``dataset`` with.
 
-    Chosen by measurement with ``benchmarks/recipe_search.py`` (15 epochs per candidate; table in README.md).
+    The BN-CNN's peak learning rate and batch size were judged on the validation split over three seeds
+    (``benchmarks/results_over_seeds.py``; notebook 03's ablation and the README show the table).
     """
     model_class(model)
     get_spec(dataset)
@@ -377,9 +400,19 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
         return replace(recipe, lr=2e-3, weight_decay=1e-4), None
     if model == "cnn":
         recipe = replace(recipe, lr=5e-3)  # BatchNorm tolerates a higher peak learning rate
-    if dataset == "fashion-mnist":  # a mirrored garment is the same garment; rotations cost accuracy (solutions 03)
+    if dataset == "fashion-mnist":  # a mirrored garment is the same garment
+        if model == "cnn":
+            recipe = replace(recipe, batch_size=64)
         return replace(recipe, label_smoothing=0.1), make_augment(dataset, max_degrees=0.0, max_shift=0.0, hflip=True)
     return recipe, make_augment(dataset, max_degrees=10.0, max_shift=0.1)
+
+
+def short_budget_recipe() -> Recipe:
+    """The BN-CNN recipe for Fashion-MNIST when time is short: a one-cycle schedule over 2 epochs, batch 64, peak
+    learning rate 3e-3, no augmentation (chosen on the validation split by ``benchmarks/short_budget_search.py``;
+    ``benchmarks/time_to_accuracy.py`` and notebook 06 time it)."""
+    recipe, _ = course_recipe("cnn", "fashion-mnist")
+    return replace(recipe, epochs=2, batch_size=64, lr=3e-3)
 
 
 def default_checkpoint(model: str, dataset: str) -> Path:
@@ -406,28 +439,37 @@ def train_model(
     recipe, augment = course_recipe(model, dataset, epochs)
     if save is not None:
         checkpoints.check_writable(save)  # before training: a bad path must not cost the trained model
-    if loader == "tensors":
-        train_data, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
-    elif loader == "dataloader":
-        train_data = make_loader(dataset, "train", batch_size=recipe.batch_size)
-        test_data = make_loader(dataset, "test", batch_size=1024)
-    else:
+    if loader not in ("tensors", "dataloader"):
         raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
+    train_images, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
+    train_data, val_data = validation_split(train_images)
+    if loader == "dataloader":  # the classic path over the same images
+        images = load_dataset(dataset, "train", transform=default_transform(dataset), limit="auto")
+        train_index, val_index = validation_indices(train_images.labels)
+        train_data = DataLoader(Subset(images, train_index.tolist()), batch_size=recipe.batch_size, shuffle=True)
+        val_data = DataLoader(Subset(images, val_index.tolist()), batch_size=1024)
     seed_everything(seed)
     network = build_model(model)
     optimizer = make_optimizer(network, recipe)
     history = History()
+    metrics: dict[str, float] = {}
 
     def save_to(path: str | Path) -> Path:
         return checkpoints.save_checkpoint(
-            path, network, dataset=dataset, history=history.as_dict(), recipe=asdict(recipe), optimizer=optimizer
+            path,
+            network,
+            dataset=dataset,
+            history=history.as_dict(),
+            metrics=metrics or None,
+            recipe=asdict(recipe),
+            optimizer=optimizer,
         )
 
     try:
         fit(
             network,
             train_data,
-            test_data,
+            val_data,
             recipe,
             optimizer=optimizer,
             augment=augment,
@@ -446,9 +488,18 @@ def train_model(
                 f"{display_path(kept)} (resume from it as notebook 05 shows, or delete it)."
             )
         raise
+    metrics.update(final_metrics(network, history, test_data, device))
+    print(f"final model: validation accuracy {metrics['val_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
     if save is not None:
         print(f"saved {display_path(save_to(save))}")
     return network, history
+
+
+def final_metrics(model: nn.Module, history: History, test_data: InMemoryData, device=None) -> dict[str, float]:
+    """The numbers a finished model is reported by: its last validation accuracy and, measured once, its test
+    accuracy (and loss)."""
+    test_loss, test_acc = evaluate(model, test_data.to(pick_device(device)), pick_device(device))
+    return {"val_acc": history.val_acc[-1], "test_acc": test_acc, "test_loss": test_loss}
 
 
 def interrupted_path(path: str | Path) -> Path:
@@ -472,9 +523,10 @@ def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: 
             print(f"Cannot use it: {error}\nMoved it to {display_path(_set_aside(path, 'unusable'))}.")
         else:
             if loaded.dataset == dataset and loaded.is_sample == is_sample:
+                val_acc, test_acc = loaded.metrics["val_acc"], loaded.metrics.get("test_acc", math.nan)
                 print(
                     f"Loaded {display_path(path)}: {model} on {dataset}, {loaded.epoch} epochs, "
-                    f"test accuracy {loaded.metrics['test_acc']:.4f}"
+                    f"validation accuracy {val_acc:.4f}, test accuracy {test_acc:.4f}"
                 )
                 return loaded
             kept = _set_aside(path, "other-data")

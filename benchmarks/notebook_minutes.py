@@ -1,0 +1,57 @@
+"""How long each notebook takes, top to bottom in full mode, on this machine's CPU class; saved for the README.
+
+    python benchmarks/notebook_minutes.py                 # every course notebook, executed copies in build/
+    python benchmarks/notebook_minutes.py --in-place      # the same, regenerating the committed outputs
+
+    # the laptop class (no native bfloat16, AVX2 kernels), measured on a machine with AVX-512:
+    COURSE_PRECISION=float32 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/notebook_minutes.py
+
+The kernels inherit the environment, so the variables above reach the notebooks. Import full MNIST first
+(``python -m utils.data fetch --from ../shared/data/mnist``) and run nothing else meanwhile. Each run files its
+minutes under the CPU class it ran on in ``benchmarks/results/notebook_minutes.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+
+from utils import config, data, notebook_runner, training
+
+RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--in-place", action="store_true", help="write the outputs back into the notebooks")
+    args = parser.parse_args()
+    if config.SMOKE:
+        parser.error("smoke mode times nothing worth filing: unset COURSE_SMOKE")
+    if data.locate("mnist", quiet=True).is_sample:
+        parser.error("full MNIST is not imported: python -m utils.data fetch --from ../shared/data/mnist")
+    os.environ["COURSE_PROGRESS"] = "0"
+    cpu_class = training.cpu_class()
+    print(training.describe_hardware("cpu"))
+    minutes = {}
+    for path in sorted(notebook_runner.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        output = path if args.in_place else config.REPO_ROOT / "build" / "notebooks" / path.name
+        seconds = notebook_runner.run_notebook(path.resolve(), output)
+        minutes[path.name] = round(seconds / 60, 1)
+        print(f"{path.name:<32} {minutes[path.name]:5.1f} min", flush=True)
+    saved = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    saved[cpu_class] = {
+        "hardware": training.describe_hardware("cpu"),
+        "date": datetime.date.today().isoformat(),
+        "minutes": minutes,
+    }
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(saved, indent=1) + "\n")
+    print(f"saved under {cpu_class!r} in {config.display_path(RESULTS_FILE)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The course's results over several seeds: each headline configuration and notebook 03's ablation, trained on
+50,000 training images, judged on the 10,000 held out (``data.validation_split``), the test set measured once
+per final model. Writes mean ± std material to ``benchmarks/results/seeds.json`` (``utils.results`` reads it).
+
+    python benchmarks/results_over_seeds.py                       # everything, seeds 0 1 2 (about 35 minutes)
+    python benchmarks/results_over_seeds.py --only mlp-fashion --seeds 0 1 2 3 4
+
+Run nothing else meanwhile: two PyTorch processes on two cores slow each other down many times over, and the
+file records training seconds. Runs already in the file are kept unless they are run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+from dataclasses import replace
+
+import torch
+
+from utils import config, data, results, training
+from utils.models import CNN, MLP
+
+FLIP = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
+ABLATION_RECIPE = replace(training.course_recipe("plain-cnn", "fashion-mnist")[0], epochs=10)  # one recipe for all
+CONFIGS = {
+    # key: (description, dataset, model factory, recipe, augmentation)
+    "mlp-fashion": (
+        "MLP 256-128, Fashion-MNIST, 10 epochs",
+        "fashion-mnist",
+        MLP,
+        *training.course_recipe("mlp", "fashion-mnist"),
+    ),
+    "mlp-mnist": ("MLP 256-128, MNIST, 10 epochs", "mnist", MLP, *training.course_recipe("mlp", "mnist")),
+    "cnn-fashion-15": (
+        "BN-CNN, Fashion-MNIST, 15 epochs",
+        "fashion-mnist",
+        CNN,
+        *training.course_recipe("cnn", "fashion-mnist", 15),
+    ),
+    "cnn-fashion-15-all": (
+        "BN-CNN, Fashion-MNIST, 15 epochs, final: all 60,000 training images",
+        "fashion-mnist",
+        CNN,
+        *training.course_recipe("cnn", "fashion-mnist", 15),
+    ),
+    "cnn-mnist": ("BN-CNN, MNIST, 10 epochs", "mnist", CNN, *training.course_recipe("cnn", "mnist")),
+    # final models: every training image, settings chosen on the validation split above
+    "mlp-fashion-all": (
+        "MLP 256-128, Fashion-MNIST, 10 epochs, final: all 60,000 training images",
+        "fashion-mnist",
+        MLP,
+        *training.course_recipe("mlp", "fashion-mnist"),
+    ),
+    "mlp-mnist-all": (
+        "MLP 256-128, MNIST, 10 epochs, final: all 60,000 training images",
+        "mnist",
+        MLP,
+        *training.course_recipe("mlp", "mnist"),
+    ),
+    "cnn-mnist-all": (
+        "BN-CNN, MNIST, 10 epochs, final: all 60,000 training images",
+        "mnist",
+        CNN,
+        *training.course_recipe("cnn", "mnist"),
+    ),
+    # notebook 03's ablation on Fashion-MNIST: one change per step, one recipe (the plain CNN's: peak lr 3e-3)
+    "ablation-plain": (
+        "plain CNN (no padding, BatchNorm or dropout)",
+        "fashion-mnist",
+        lambda: CNN(padding=0, batchnorm=False, fc_dropout=0.0),
+        ABLATION_RECIPE,
+        FLIP,
+    ),
+    "ablation-padding": (
+        "+ padding",
+        "fashion-mnist",
+        lambda: CNN(batchnorm=False, fc_dropout=0.0),
+        ABLATION_RECIPE,
+        FLIP,
+    ),
+    "ablation-batchnorm": ("+ BatchNorm", "fashion-mnist", lambda: CNN(fc_dropout=0.0), ABLATION_RECIPE, FLIP),
+    "ablation-dropout": ("+ dropout 0.2 (the BN-CNN)", "fashion-mnist", CNN, ABLATION_RECIPE, FLIP),
+    "ablation-lr": ("+ peak learning rate 5e-3", "fashion-mnist", CNN, replace(ABLATION_RECIPE, lr=5e-3), FLIP),
+    "ablation-batch": (
+        "+ batch 64 (the BN-CNN's recipe)",
+        "fashion-mnist",
+        CNN,
+        *training.course_recipe("cnn", "fashion-mnist", 10),
+    ),
+}
+
+
+def run(key: str, seed: int) -> dict:
+    """Train one configuration with one seed; a key ending in ``-all`` is a final model trained on every training
+    image with settings chosen on the validation split (its validation accuracy is then not a measurement)."""
+    description, dataset, factory, recipe, augment = CONFIGS[key]
+    everything = data.load_tensors(dataset, "train")
+    train, validation = data.validation_split(everything)
+    if key.endswith("-all"):
+        train = everything
+    test = data.load_tensors(dataset, "test")
+    torch.manual_seed(seed)
+    model = factory()
+    history = training.fit(model, train, validation, recipe, augment=augment, seed=seed, progress=False, verbose=False)
+    device = training.pick_device()
+    final = training.final_metrics(model, history, test, device)
+    _, train_acc = training.evaluate(model, train.to(device), device)
+    return {
+        "val_acc": None if key.endswith("-all") else final["val_acc"],
+        "test_acc": final["test_acc"],
+        "train_acc": train_acc,
+        "seconds": sum(history.seconds),
+        "val_curve": history.val_acc,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", choices=list(CONFIGS), metavar="KEY", help="default: every one")
+    args = parser.parse_args()
+    # smoke mode (COURSE_SMOKE=1) checks the script on little data: it must not overwrite the real results
+    path = config.REPO_ROOT / "build" / "seeds-smoke.json" if config.SMOKE else results.RESULTS_FILE
+    saved = results.load(path)
+    hardware = training.describe_hardware()
+    print(hardware)
+    for key in args.only or CONFIGS:
+        entry = saved["runs"].setdefault(key, {"seeds": {}})
+        entry["description"] = CONFIGS[key][0]
+        for seed in args.seeds:
+            record = run(key, seed)
+            entry["seeds"][str(seed)] = record
+            validation = "—" if record["val_acc"] is None else f"{record['val_acc']:.4f}"
+            print(
+                f"{key:<20} seed {seed}: val {validation}  test {record['test_acc']:.4f}  "
+                f"train (eval mode) {record['train_acc']:.4f}  {record['seconds']:.0f} s",
+                flush=True,
+            )
+            saved["hardware"] = hardware
+            saved["date"] = datetime.date.today().isoformat()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(saved, indent=1) + "\n")  # after every run: nothing lost
+    for title, keys in (("Headline results", results.HEADLINE), ("Notebook 03's ablation", results.ABLATION)):
+        present = [key for key in keys if key in saved["runs"]]
+        if present:
+            print(f"\n{title} (mean ± std over seeds)\n{results.markdown_table(present, saved)}")
+
+
+if __name__ == "__main__":
+    main()

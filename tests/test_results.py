@@ -1,0 +1,64 @@
+"""The README's tables are the ones the committed benchmark results give, and the budgets hold."""
+
+import pytest
+
+from utils import config, results
+
+README = (config.REPO_ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        lambda: results.markdown_table(results.HEADLINE),
+        lambda: results.markdown_table(results.ABLATION),
+        results.notebook_minutes_table,
+        results.time_to_accuracy_table,
+    ],
+    ids=["headline", "ablation", "notebook minutes", "time to accuracy"],
+)
+def test_readme_tables_come_from_the_committed_results(table):
+    assert table() in README, "run `python -m utils.results` and paste its tables into README.md"
+
+
+def test_the_instructor_guide_shows_the_same_notebook_minutes_as_the_readme():
+    guide = (config.REPO_ROOT / "docs" / "instructor_guide.md").read_text()
+    assert results.notebook_minutes_table() in guide
+
+
+def test_every_configuration_the_readme_and_notebook_03_quote_has_three_seeds():
+    saved = results.load()
+    for key in results.HEADLINE + results.ABLATION:
+        assert len(saved["runs"][key]["seeds"]) >= 3, key
+
+
+def test_a_difference_counts_only_beyond_the_spread():
+    def row(mean, std):
+        return results.Summary("k", "d", 3, (mean, std), (mean, std), (mean, std), (1.0, 0.0))
+
+    assert results.differs(row(0.90, 0.001), row(0.91, 0.002))
+    assert not results.differs(row(0.90, 0.004), row(0.903, 0.001))
+
+
+def test_a_final_model_trained_on_the_validation_images_has_no_validation_accuracy():
+    saved = {
+        "runs": {
+            "x-all": {
+                "description": "d",
+                "seeds": {"0": {"val_acc": None, "test_acc": 0.9, "train_acc": 0.95, "seconds": 3.0}},
+            }
+        }
+    }
+    assert results.summarize("x-all", saved).val_acc is None
+    assert "| d | 1 | — | 0.9000 ± 0.0000 |" in results.markdown_table(["x-all"], saved)
+
+
+BUDGETS = {"03_cnn.ipynb": 10.0, "06_training_faster.ipynb": 10.0}
+
+
+def test_every_notebook_is_within_its_budget_on_each_measured_cpu_class():
+    saved = results._saved("notebook_minutes.json")
+    assert any(name.startswith("float32") for name in saved), "measure the laptop class too (see the script)"
+    for cpu_class, run in saved.items():
+        for notebook, minutes in run["minutes"].items():
+            assert minutes <= BUDGETS.get(notebook, 5.0), f"{notebook} takes {minutes} min on {cpu_class}"

@@ -1,0 +1,151 @@
+"""The course's results over several seeds, as ``benchmarks/results_over_seeds.py`` measured and saved them.
+
+Notebook 03 and the README read their tables from here instead of retraining every variant live; a test
+checks that the README's tables are the ones this module prints from the committed file.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from utils import config
+
+RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "seeds.json"
+
+
+METRICS = ("val_acc", "test_acc", "train_acc", "seconds")
+HEADLINE = [
+    "mlp-fashion",
+    "mlp-fashion-all",
+    "ablation-plain",
+    "ablation-batch",
+    "cnn-fashion-15",
+    "cnn-fashion-15-all",
+    "mlp-mnist",
+    "mlp-mnist-all",
+    "cnn-mnist",
+    "cnn-mnist-all",
+]
+# notebook 03's ablation on Fashion-MNIST: one change per step under one recipe, then the BN-CNN's own recipe,
+# one setting at a time
+ABLATION = [
+    "ablation-plain",
+    "ablation-padding",
+    "ablation-batchnorm",
+    "ablation-dropout",
+    "ablation-lr",
+    "ablation-batch",
+]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean and standard deviation over seeds of one configuration."""
+
+    key: str
+    description: str
+    seeds: int
+    val_acc: tuple[float, float] | None
+    test_acc: tuple[float, float]
+    train_acc: tuple[float, float]
+    seconds: tuple[float, float]
+
+
+def load(path: Path = RESULTS_FILE) -> dict:
+    """The saved runs: ``{"hardware": ..., "runs": {key: {"description": ..., "seeds": {seed: record}}}}``."""
+    return json.loads(Path(path).read_text()) if Path(path).exists() else {"hardware": "", "runs": {}}
+
+
+def _spread(values: list[float | None]) -> tuple[float, float] | None:
+    """Mean and sample standard deviation; None where there is nothing to measure (a final model trained on the
+    validation images too has no validation accuracy)."""
+    if any(value is None for value in values):
+        return None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarize(key: str, results: dict | None = None) -> Summary:
+    """Mean ± standard deviation of the final validation, test and (eval-mode) train accuracy, and seconds."""
+    entry = (results or load())["runs"][key]
+    records = list(entry["seeds"].values())
+    return Summary(
+        key=key,
+        description=entry["description"],
+        seeds=len(records),
+        **{name: _spread([record[name] for record in records]) for name in METRICS},
+    )
+
+
+def differs(first: Summary, second: Summary, metric: str = "val_acc") -> bool:
+    """Whether two configurations differ by more than the larger of their spreads over seeds."""
+    (mean_a, std_a), (mean_b, std_b) = getattr(first, metric), getattr(second, metric)
+    return abs(mean_a - mean_b) > max(std_a, std_b)
+
+
+def markdown_table(keys: list[str], results: dict | None = None) -> str:
+    """The README's table for ``keys``: mean ± std over seeds."""
+    results = results or load()
+    lines = [
+        "| configuration | seeds | validation accuracy | test accuracy | train accuracy (eval mode) | training s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in keys:
+        row = summarize(key, results)
+        pairs = (row.val_acc, row.test_acc, row.train_acc)
+        cells = [f"{pair[0]:.4f} ± {pair[1]:.4f}" if pair else "—" for pair in pairs]
+        lines.append(
+            f"| {row.description} | {row.seeds} | {' | '.join(cells)} | {row.seconds[0]:.0f} ± {row.seconds[1]:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _saved(name: str) -> dict:
+    path = RESULTS_FILE.parent / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def notebook_minutes_table() -> str:
+    """The README's notebook minutes: one column per CPU class in ``notebook_minutes.json``."""
+    saved = _saved("notebook_minutes.json")
+    classes = sorted(saved, key=lambda name: not name.startswith("native"))
+    lines = [
+        "| notebook | " + " | ".join(f"minutes: {name}" for name in classes) + " |",
+        "|---" * (1 + len(classes)) + "|",
+    ]
+    for notebook in sorted({name for run in saved.values() for name in run["minutes"]}):
+        cells = [f"{saved[name]['minutes'].get(notebook, float('nan')):.1f}" for name in classes]
+        lines.append(f"| {notebook} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def time_to_accuracy_table() -> str:
+    """The README's time-to-accuracy table: one row per recipe and CPU class in ``time_to_accuracy.json``."""
+    saved = _saved("time_to_accuracy.json")
+    lines = [
+        "| CPU class | recipe | images/s | epochs | seconds to 91 % | test accuracy | speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(saved, key=lambda name: not name.startswith("native")):
+        run = saved[name]
+        for recipe in ("reference", "course"):
+            row = run[recipe]
+            seconds = f"{row['seconds_to_target']:.1f}" if row["seconds_to_target"] else "not reached"
+            speedup = f"{run['speedup']:.2f}x" if recipe == "course" and run["speedup"] else ""
+            lines.append(
+                f"| {name if recipe == 'reference' else ''} | {recipe} | {row['images_per_s']:,.0f} | {row['epochs']} "
+                f"| {seconds} | {row['test_acc']:.4f} | {speedup} |"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m utils.results: the README's tables, to paste after a new measurement
+    print(
+        markdown_table(HEADLINE),
+        markdown_table(ABLATION),
+        notebook_minutes_table(),
+        time_to_accuracy_table(),
+        sep="\n\n",
+    )
