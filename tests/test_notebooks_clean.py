@@ -35,3 +35,4 @@ def test_notebook_is_clean(path):
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
             assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
             assert "small subsets and few epochs" not in text, f"code cell {index} comes from a smoke-mode run"
+            assert "5,000-image sample" not in text, f"code cell {index} ran without full MNIST: import it first"

@@ -10,7 +10,7 @@ README = (config.REPO_ROOT / "README.md").read_text()
 @pytest.mark.parametrize(
     "table",
     [
-        lambda: results.markdown_table(results.HEADLINE),
+        lambda: results.markdown_table(results.HEADLINE, labels=results.HEADLINE_LABELS),
         lambda: results.markdown_table(results.ABLATION),
         results.notebook_minutes_table,
         results.time_to_accuracy_table,
