@@ -11,7 +11,7 @@ README = (config.REPO_ROOT / "README.md").read_text()
     "table",
     [
         lambda: results.markdown_table(results.HEADLINE, labels=results.HEADLINE_LABELS),
-        lambda: results.markdown_table(results.ABLATION),
+        lambda: results.markdown_table(results.ABLATION, test=False),
         results.notebook_minutes_table,
         results.time_to_accuracy_table,
     ],

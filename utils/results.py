@@ -92,16 +92,20 @@ HEADLINE_LABELS = {
 }
 
 
-def markdown_table(keys: list[str], results: dict | None = None, labels: dict[str, str] | None = None) -> str:
-    """The README's table for ``keys``: mean ± std over seeds; ``labels`` rename rows."""
+def markdown_table(
+    keys: list[str], results: dict | None = None, labels: dict[str, str] | None = None, *, test: bool = True
+) -> str:
+    """The README's table for ``keys``: mean ± std over seeds; ``labels`` rename rows. ``test=False`` leaves the
+    test accuracy out, for intermediate models that only the validation set should judge."""
     results = results or load()
+    columns = ["validation accuracy", *(["test accuracy"] if test else []), "train accuracy (eval mode)"]
     lines = [
-        "| configuration | seeds | validation accuracy | test accuracy | train accuracy (eval mode) | training s |",
-        "|---|---|---|---|---|---|",
+        f"| configuration | seeds | {' | '.join(columns)} | training s |",
+        "|---" * (len(columns) + 3) + "|",
     ]
     for key in keys:
         row = summarize(key, results)
-        pairs = (row.val_acc, row.test_acc, row.train_acc)
+        pairs = (row.val_acc, row.test_acc, row.train_acc) if test else (row.val_acc, row.train_acc)
         cells = [f"{pair[0]:.4f} ± {pair[1]:.4f}" if pair else "—" for pair in pairs]
         name = (labels or {}).get(key, row.description)
         lines.append(f"| {name} | {row.seeds} | {' | '.join(cells)} | {row.seconds[0]:.0f} ± {row.seconds[1]:.0f} |")
@@ -150,7 +154,7 @@ def time_to_accuracy_table() -> str:
 if __name__ == "__main__":  # python -m utils.results: the README's tables, to paste after a new measurement
     print(
         markdown_table(HEADLINE, labels=HEADLINE_LABELS),
-        markdown_table(ABLATION),
+        markdown_table(ABLATION, test=False),
         notebook_minutes_table(),
         time_to_accuracy_table(),
         sep="\n\n",
