@@ -88,6 +88,12 @@ def bf16_is_fast(device: torch.device) -> bool:
     return False
 
 
+def uses_bf16(device: torch.device) -> bool:
+    """Whether a recipe with ``mixed_precision="auto"`` trains in bf16 here: native bf16, unless
+    ``COURSE_PRECISION=float32`` forces float32."""
+    return bf16_is_fast(device) and not config.FORCE_FLOAT32
+
+
 def describe_precision(device: torch.device, mixed: bool) -> str:
     """Which arithmetic a training uses, and why, for its first line."""
     if mixed:
@@ -100,7 +106,7 @@ def describe_precision(device: torch.device, mixed: bool) -> str:
 def describe_hardware(device: torch.device | str | None = None) -> str:
     """One line for benchmarks: the device, the CPU's vector instructions and threads, the precision used."""
     device = pick_device(device)
-    mixed = bf16_is_fast(device) and not config.FORCE_FLOAT32
+    mixed = uses_bf16(device)
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
     else:
@@ -111,7 +117,7 @@ def describe_hardware(device: torch.device | str | None = None) -> str:
 def cpu_class() -> str:
     """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
     vector instructions PyTorch's kernels use, the threads."""
-    mixed = bf16_is_fast(torch.device("cpu")) and not config.FORCE_FLOAT32
+    mixed = uses_bf16(torch.device("cpu"))
     capability = torch.backends.cpu.get_cpu_capability()
     return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
 
@@ -266,12 +272,11 @@ def fit(
     progress: bool | None = None,
     verbose: bool = True,
     stop_when: Callable[[History], bool] | None = None,
-    eval_label: str = "val",
 ) -> History:
     """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``val_data`` after each.
 
     Pass validation data (``data.validation_split``): choices such as the number of epochs are made on it, and
-    the test set is kept for one final measurement. ``eval_label`` names it in the printed lines.
+    the test set is kept for one final measurement.
 
     ``history.seconds`` holds the training time of each epoch (evaluation excluded). ``stop_when(history)``,
     if given, is asked after each epoch and ends training early when it returns True.
@@ -341,7 +346,7 @@ def fit(
             if verbose:
                 print(
                     f"Epoch {epoch:2d}/{start + recipe.epochs} | train loss {train_loss:.4f} acc {train_acc:.4f}"
-                    f" | {eval_label} loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.1f} s",
+                    f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.1f} s",
                     flush=True,
                 )
             if stop_when is not None and stop_when(history):
