@@ -2,6 +2,7 @@
 
     python benchmarks/notebook_minutes.py                 # every course notebook, executed copies in build/
     python benchmarks/notebook_minutes.py --in-place      # the same, regenerating the committed outputs
+    python benchmarks/notebook_minutes.py 03_cnn.ipynb    # only these; the others keep their minutes
 
     # the laptop class (no native bfloat16, AVX2 kernels), measured on a machine with AVX-512:
     COURSE_PRECISION=float32 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/notebook_minutes.py
@@ -26,8 +27,15 @@ RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.j
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", metavar="NOTEBOOK", help="file names in notebooks/ (default: every one)")
     parser.add_argument("--in-place", action="store_true", help="write the outputs back into the notebooks")
     args = parser.parse_args()
+    paths = [notebook_runner.NOTEBOOKS / name for name in args.names] or sorted(
+        notebook_runner.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+    )
+    missing = [path.name for path in paths if not path.is_file()]
+    if missing:
+        parser.error(f"no notebook {missing[0]!r} in {config.display_path(notebook_runner.NOTEBOOKS)}")
     if config.SMOKE:
         parser.error("smoke mode times nothing worth filing: unset COURSE_SMOKE")
     if data.locate("mnist", quiet=True).is_sample:
@@ -35,13 +43,13 @@ def main() -> int:
     os.environ["COURSE_PROGRESS"] = "0"
     cpu_class = training.cpu_class()
     print(training.describe_hardware("cpu"))
-    minutes = {}
-    for path in sorted(notebook_runner.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    saved = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}
+    for path in paths:
         output = path if args.in_place else config.REPO_ROOT / "build" / "notebooks" / path.name
         seconds = notebook_runner.run_notebook(path.resolve(), output)
         minutes[path.name] = round(seconds / 60, 1)
         print(f"{path.name:<32} {minutes[path.name]:5.1f} min", flush=True)
-    saved = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
     saved[cpu_class] = {
         "hardware": training.describe_hardware("cpu"),
         "date": datetime.date.today().isoformat(),

@@ -30,6 +30,15 @@ def test_round_trip_gives_identical_logits(tmp_path):
     assert torch.load(tmp_path / "cnn.pt", weights_only=True)["model"]["name"] == "cnn"
 
 
+def test_a_checkpoint_keeps_test_time_flips(tmp_path):
+    model = training.course_model("cnn", "fashion-mnist").eval()
+    checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset="fashion-mnist", history={"val_acc": [0.5]})
+    loaded = checkpoints.load_checkpoint(tmp_path / "cnn.pt")
+    assert loaded.model.test_time_flips
+    images = torch.randn(4, 1, 28, 28)
+    assert torch.equal(loaded.model(images), model(images))
+
+
 def test_resume_continues_from_the_saved_epoch(tmp_path):
     train, test = data.load_tensors("mnist", "train", limit=512), data.load_tensors("mnist", "test", limit=200)
     model = models.MLP(hidden=[32])

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from utils import models
+from utils import models, training
 
 
 def test_cnn_is_the_reference_architecture():
@@ -46,6 +46,29 @@ def test_the_ablation_steps_change_one_thing_each():
     with_bn = models.CNN(fc_dropout=0.0)
     assert models.count_parameters(with_bn) - models.count_parameters(padded) == 2 * (32 + 64)
     assert sum(isinstance(m, torch.nn.Dropout) for m in models.CNN().modules()) == 1
+
+
+def test_test_time_flips_average_each_image_with_its_mirror_in_eval_mode_only():
+    torch.manual_seed(0)
+    flipping = models.CNN(test_time_flips=True)
+    plain = models.CNN()
+    plain.load_state_dict(flipping.state_dict())
+    images = torch.randn(6, 1, 28, 28)
+    with torch.no_grad():
+        flipping.eval(), plain.eval()
+        expected = (plain(images) + plain(images.flip(-1))) / 2
+        assert torch.allclose(flipping(images), expected, atol=1e-6)
+        assert not torch.allclose(plain(images), expected, atol=1e-3)  # mirroring does change a plain CNN's answer
+        torch.manual_seed(1)
+        trained_on = flipping.train()(images)
+        torch.manual_seed(1)
+        assert torch.equal(trained_on, plain.train()(images))  # training sees each image as it is
+
+
+def test_only_the_fashion_mnist_cnn_uses_test_time_flips():
+    assert training.course_model("cnn", "fashion-mnist").test_time_flips
+    assert not training.course_model("cnn", "mnist").test_time_flips  # a mirrored 2 is not a 2
+    assert isinstance(training.course_model("mlp", "fashion-mnist"), models.MLP)
 
 
 def test_mlp_hidden_layers_are_configurable():
