@@ -104,3 +104,13 @@ def test_mirror_only_augmentation_flips_exactly_about_half_the_images():
     kept = (mirrored == images).flatten(1).all(1)
     assert torch.all(flipped | kept)  # every image is itself or its exact mirror: no interpolation
     assert 150 < flipped.sum() < 250
+
+
+def test_relative_folders_in_the_environment_are_taken_from_the_repository_root(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # a notebook's kernel runs in notebooks/, the command-line tools anywhere
+    monkeypatch.setenv("COURSE_DATA_DIR", "build/other-data")
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", "build/checkpoints-laptop")
+    assert config.data_dir() == config.REPO_ROOT / "build" / "other-data"
+    assert config.checkpoint_dir().is_relative_to(config.REPO_ROOT / "build" / "checkpoints-laptop")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert config.data_dir() == tmp_path / "elsewhere"

@@ -41,9 +41,16 @@ def by_mode(*, full: T, smoke: T) -> T:
     return smoke if SMOKE else full
 
 
+def _folder_from_environment(variable: str, default: str) -> Path:
+    """``$variable`` or ``default``; a relative path is taken from the repository root, because notebooks run in
+    ``notebooks/`` and the command-line tools wherever they were started, and both must find the same folder."""
+    path = Path(os.environ.get(variable) or default).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def data_dir() -> Path:
     """Where datasets are stored: ``$COURSE_DATA_DIR`` if set, else ``data/`` in the repository."""
-    return Path(os.environ.get("COURSE_DATA_DIR") or REPO_ROOT / "data")
+    return _folder_from_environment("COURSE_DATA_DIR", "data")
 
 
 def checkpoint_dir() -> Path:
@@ -51,7 +58,7 @@ def checkpoint_dir() -> Path:
 
     Smoke mode uses a ``smoke/`` subfolder, so a model trained on a few images never stands in for a real one.
     """
-    base = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or REPO_ROOT / "checkpoints")
+    base = _folder_from_environment("COURSE_CHECKPOINT_DIR", "checkpoints")
     return base / "smoke" if SMOKE else base
 
 
