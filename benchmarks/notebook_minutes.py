@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
-from utils import config, data, notebook_runner, training
+from utils import config, data, notebook_runner, results, training
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
 
@@ -43,7 +42,7 @@ def main() -> int:
     os.environ["COURSE_PROGRESS"] = "0"
     cpu_class = training.cpu_class()
     print(training.describe_hardware("cpu"))
-    saved = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    saved = results.read(RESULTS_FILE)
     minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}
     for path in paths:
         output = path if args.in_place else config.REPO_ROOT / "build" / "notebooks" / path.name
@@ -55,8 +54,7 @@ def main() -> int:
         "date": datetime.date.today().isoformat(),
         "minutes": minutes,
     }
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(saved, indent=1) + "\n")
+    results.write(RESULTS_FILE, saved)
     print(f"saved under {cpu_class!r} in {config.display_path(RESULTS_FILE)}")
     return 0
 

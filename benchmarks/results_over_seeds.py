@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 from dataclasses import replace
 
 import torch
@@ -46,6 +45,7 @@ CONFIGS = {
     ),
     "cnn-mnist": ("BN-CNN, MNIST, 10 epochs", "mnist", CNN, *training.course_recipe("cnn", "mnist")),
     "cnn-mnist-15": ("BN-CNN, MNIST, 15 epochs", "mnist", CNN, *training.course_recipe("cnn", "mnist", 15)),
+    "cnn-mnist-20": ("BN-CNN, MNIST, 20 epochs", "mnist", CNN, *training.course_recipe("cnn", "mnist", 20)),
     # final models: every training image, settings chosen on the validation split above
     "mlp-fashion-all": (
         "MLP 256-128, Fashion-MNIST, 10 epochs, final: all 60,000 training images",
@@ -64,6 +64,12 @@ CONFIGS = {
         "mnist",
         CNN,
         *training.course_recipe("cnn", "mnist", 15),
+    ),
+    "cnn-mnist-20-all": (
+        "BN-CNN, MNIST, 20 epochs, final: all 60,000 training images",
+        "mnist",
+        CNN,
+        *training.course_recipe("cnn", "mnist", 20),
     ),
     # notebook 03's ablation on Fashion-MNIST: one change per step, one recipe (the plain CNN's: peak lr 3e-3)
     "ablation-plain": (
@@ -150,8 +156,7 @@ def main() -> None:
             )
             saved["hardware"] = hardware
             saved["date"] = datetime.date.today().isoformat()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(saved, indent=1) + "\n")  # after every run: nothing lost
+            results.write(path, saved)  # after every run: nothing lost
     for title, keys in (("Headline results", results.HEADLINE), ("Notebook 03's ablation", results.ABLATION)):
         present = [key for key in keys if key in saved["runs"]]
         if present:

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import statistics
 import time
 
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from utils import config, data, training
+from utils import config, data, results, training
 from utils.models import CNN
 
 DATASET = "fashion-mnist"
@@ -140,7 +139,7 @@ def main() -> None:
         speedup = None
         print(f"{label}: not computable: a recipe did not reach {args.target:.0%} within {args.max_epochs} epochs")
     if not args.quick and not config.SMOKE:
-        saved = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+        saved = results.read(RESULTS_FILE)
         saved[training.cpu_class()] = {
             "hardware": training.describe_hardware(),
             "date": datetime.date.today().isoformat(),
@@ -148,8 +147,7 @@ def main() -> None:
             "speedup": speedup,
             **summary,
         }
-        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_FILE.write_text(json.dumps(saved, indent=1) + "\n")
+        results.write(RESULTS_FILE, saved)
         print(f"saved under {training.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
 
 

@@ -58,8 +58,27 @@ BUDGETS = {"03_cnn.ipynb": 10.0, "06_training_faster.ipynb": 10.0}
 
 
 def test_every_notebook_is_within_its_budget_on_each_measured_cpu_class():
-    saved = results._saved("notebook_minutes.json")
+    saved = results.read(results.RESULTS_FILE.parent / "notebook_minutes.json")
     assert any(name.startswith("float32") for name in saved), "measure the laptop class too (see the script)"
     for cpu_class, run in saved.items():
         for notebook, minutes in run["minutes"].items():
             assert minutes <= BUDGETS.get(notebook, 5.0), f"{notebook} takes {minutes} min on {cpu_class}"
+
+
+def test_a_results_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = tmp_path / "results" / "seeds.json"
+    results.write(path, {"runs": {"kept": 1}})
+    assert results.read(path) == {"runs": {"kept": 1}}
+
+    real_write_text = type(path).write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        real_write_text(self, text[:10], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(path), "write_text", disk_full)
+    with pytest.raises(OSError):
+        results.write(path, {"runs": {"new": 2}})
+    monkeypatch.undo()
+    assert results.read(path) == {"runs": {"kept": 1}}
+    assert results.read(tmp_path / "missing.json") == {}

@@ -7,6 +7,7 @@ checks that the README's tables are the ones this module prints from the committ
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ HEADLINE = [
     "mlp-mnist-all",
     "cnn-mnist",
     "cnn-mnist-15",
+    "cnn-mnist-20",
     "cnn-mnist-15-all",
 ]
 # notebook 03's ablation on Fashion-MNIST: one change per step under one recipe, then the BN-CNN's own recipe,
@@ -58,7 +60,21 @@ class Summary:
 
 def load(path: Path = RESULTS_FILE) -> dict:
     """The saved runs: ``{"hardware": ..., "runs": {key: {"description": ..., "seeds": {seed: record}}}}``."""
-    return json.loads(Path(path).read_text()) if Path(path).exists() else {"hardware": "", "runs": {}}
+    return read(path) or {"hardware": "", "runs": {}}
+
+
+def read(path: Path) -> dict:
+    """A results file of ``benchmarks/results/`` as a dict; empty where there is none yet."""
+    return json.loads(Path(path).read_text()) if Path(path).exists() else {}
+
+
+def write(path: Path, saved: dict) -> None:
+    """Write a results file whole or not at all: a run that dies mid-write leaves the old file as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(saved, indent=1) + "\n")
+    os.replace(partial, path)  # atomic on the same file system
 
 
 def _spread(values: list[float | None]) -> tuple[float, float] | None:
@@ -137,14 +153,9 @@ def flips_table(results: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def _saved(name: str) -> dict:
-    path = RESULTS_FILE.parent / name
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def notebook_minutes_table() -> str:
     """The README's notebook minutes: one column per CPU class in ``notebook_minutes.json``."""
-    saved = _saved("notebook_minutes.json")
+    saved = read(RESULTS_FILE.parent / "notebook_minutes.json")
     classes = sorted(saved, key=lambda name: not name.startswith("native"))
     lines = [
         "| notebook | " + " | ".join(f"minutes: {name}" for name in classes) + " |",
@@ -158,7 +169,7 @@ def notebook_minutes_table() -> str:
 
 def time_to_accuracy_table() -> str:
     """The README's time-to-accuracy table: one row per recipe and CPU class in ``time_to_accuracy.json``."""
-    saved = _saved("time_to_accuracy.json")
+    saved = read(RESULTS_FILE.parent / "time_to_accuracy.json")
     lines = [
         "| CPU class | recipe | images/s | epochs | seconds to 91 % | test accuracy | speed-up |",
         "|---|---|---|---|---|---|---|",
