@@ -96,6 +96,12 @@ def test_augmentation_shows_its_settings_and_refuses_an_unknown_dataset():
         data.make_augment("cifar10")
 
 
+def test_augmentation_refuses_to_mirror_digits():
+    assert data.get_spec("fashion-mnist").mirror_keeps_class and not data.get_spec("mnist").mirror_keeps_class
+    with pytest.raises(ValueError, match="a mirrored 2 is not a 2"):
+        data.make_augment("mnist", hflip=True)
+
+
 def test_mirror_only_augmentation_flips_exactly_about_half_the_images():
     images = torch.randn(400, 1, 28, 28)
     torch.manual_seed(0)

@@ -27,12 +27,15 @@ SPLITS = ("train", "test")
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What training needs to know about a dataset. ``mean``/``std`` are computed in notebook 01."""
+    """What training needs to know about a dataset. ``mean``/``std`` are computed in notebook 01.
+    ``mirror_keeps_class``: a mirrored image shows the same class (a shirt), so mirroring may augment the data
+    and test-time flips may average over it; a mirrored 2 is not a 2."""
 
     name: str
     classes: tuple[str, ...]
     mean: float
     std: float
+    mirror_keeps_class: bool = False
 
     @property
     def title(self) -> str:
@@ -46,7 +49,11 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec("mnist", classes=tuple(str(digit) for digit in range(10)), mean=0.1307, std=0.3081),
     "fashion-mnist": DatasetSpec(
-        "fashion-mnist", classes=tuple(datasets.FashionMNIST.classes), mean=0.2860, std=0.3530
+        "fashion-mnist",
+        classes=tuple(datasets.FashionMNIST.classes),
+        mean=0.2860,
+        std=0.3530,
+        mirror_keeps_class=True,
     ),
 }
 
@@ -257,7 +264,12 @@ class Augment:
     hflip: bool = False
 
     def __post_init__(self) -> None:
-        get_spec(self.dataset)  # an unknown name fails here, not at the first training batch
+        spec = get_spec(self.dataset)  # an unknown name fails here, not at the first training batch
+        if self.hflip and not spec.mirror_keeps_class:
+            raise ValueError(
+                f"hflip=True would mirror {spec.name} images, and a mirrored image changes its class there "
+                "(a mirrored 2 is not a 2): use hflip=False"
+            )
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if self.max_degrees == 0 and self.max_shift == 0:  # only mirroring: exact, and no resampling to pay for
