@@ -32,6 +32,8 @@ VARIANTS = {
     "batch 64, no dropout": (lambda: CNN(fc_dropout=0.0), {"batch_size": 64}, None),
     "batch 128, label smoothing 0.1": (CNN, {"batch_size": 128, "label_smoothing": 0.1}, None),
     "batch 64, label smoothing 0.1": (CNN, {"batch_size": 64, "label_smoothing": 0.1}, None),
+    "batch 128, peak lr 2.5e-3": (CNN, {"batch_size": 128, "lr": 2.5e-3}, None),
+    "batch 128, peak lr 1e-2": (CNN, {"batch_size": 128, "lr": 1e-2}, None),
 }
 
 
