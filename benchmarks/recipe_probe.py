@@ -24,16 +24,18 @@ from utils import data, training
 from utils.models import CNN
 
 VARIANTS = {
-    # name: (model factory, changes to the course recipe, max_shift of the augmentation or None to keep the course's)
+    # name: (model factory, changes to the course recipe, augmentation settings or None to keep the course's)
     "batch 128": (CNN, {"batch_size": 128}, None),
     "batch 128, weight decay 0.05": (CNN, {"batch_size": 128, "weight_decay": 0.05}, None),
-    "batch 128, shifts of 7 %": (CNN, {"batch_size": 128}, 0.07),
+    "batch 128, shifts of 7 %": (CNN, {"batch_size": 128}, {"max_degrees": 0.0, "max_shift": 0.07, "hflip": True}),
     "batch 64": (CNN, {"batch_size": 64}, None),
     "batch 64, no dropout": (lambda: CNN(fc_dropout=0.0), {"batch_size": 64}, None),
     "batch 128, label smoothing 0.1": (CNN, {"batch_size": 128, "label_smoothing": 0.1}, None),
     "batch 64, label smoothing 0.1": (CNN, {"batch_size": 64, "label_smoothing": 0.1}, None),
     "batch 128, peak lr 2.5e-3": (CNN, {"batch_size": 128, "lr": 2.5e-3}, None),
     "batch 128, peak lr 1e-2": (CNN, {"batch_size": 128, "lr": 1e-2}, None),
+    "batch 128, rotations 5°, shifts 5 %": (CNN, {"batch_size": 128}, {"max_degrees": 5.0, "max_shift": 0.05}),
+    "batch 128, rotations 15°, shifts 15 %": (CNN, {"batch_size": 128}, {"max_degrees": 15.0, "max_shift": 0.15}),
 }
 
 
@@ -55,20 +57,20 @@ def main() -> None:
     unknown = [name for name in args.only if name not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r}; choose from: {', '.join(VARIANTS)}")
-    mirror_keeps_class = data.get_spec(args.dataset).mirror_keeps_class
-    mirroring = [name for name, (_, _, max_shift) in VARIANTS.items() if max_shift is not None]  # their augment flips
-    chosen = args.only or [name for name in VARIANTS if mirror_keeps_class or name not in mirroring]
-    refused = sorted(set(mirroring) & set(chosen)) if not mirror_keeps_class else []
-    if refused:
-        parser.error(f"{refused[0]!r} mirrors the images, and a mirrored {args.dataset} image changes its class")
+    base, course_augment = training.course_recipe("cnn", args.dataset, args.epochs)
+    augments = {}
+    for name in args.only or VARIANTS:
+        settings = VARIANTS[name][2]
+        try:
+            augments[name] = course_augment if settings is None else data.make_augment(args.dataset, **settings)
+        except ValueError as refusal:  # a mirroring variant on a dataset whose images change class when mirrored
+            if args.only:
+                parser.error(f"{name!r}: {refusal}")
     print(training.describe_hardware())
     train, validation = data.validation_split(data.load_tensors(args.dataset, "train"))
-    base, course_augment = training.course_recipe("cnn", args.dataset, args.epochs)
-    for name in chosen:
-        factory, changes, max_shift = VARIANTS[name]
-        augment = course_augment
-        if max_shift is not None:
-            augment = data.make_augment(args.dataset, max_degrees=0.0, max_shift=max_shift, hflip=True)
+    mirror_keeps_class = data.get_spec(args.dataset).mirror_keeps_class
+    for name, augment in augments.items():
+        factory, changes, _ = VARIANTS[name]
         finals = []
         for seed in args.seeds:
             torch.manual_seed(seed)

@@ -65,12 +65,6 @@ CONFIGS = {
         CNN,
         *training.course_recipe("cnn", "mnist", 15),
     ),
-    "cnn-mnist-20-all": (
-        "BN-CNN, MNIST, 20 epochs, final: all 60,000 training images",
-        "mnist",
-        CNN,
-        *training.course_recipe("cnn", "mnist", 20),
-    ),
     # notebook 03's ablation on Fashion-MNIST: one change per step, one recipe (the plain CNN's: peak lr 3e-3)
     "ablation-plain": (
         "plain CNN (no padding, BatchNorm or dropout)",
