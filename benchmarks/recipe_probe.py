@@ -5,9 +5,11 @@ size and test-time flips (README, "Results").
     python benchmarks/recipe_probe.py "batch 64, no dropout" --seeds 0 1 2
     python benchmarks/recipe_probe.py "batch 64" "batch 128, label smoothing 0.1" --dataset mnist --seeds 0 1 2
 
-Prints the validation accuracy after every epoch and, where a mirrored image keeps its class (Fashion-MNIST),
-the final model's with test-time flips (each image's logits averaged with its mirror image's:
-``CNN(test_time_flips=True)``). One seed is noise under about 0.2 points (``results_over_seeds.py`` measures the
+Prints the validation accuracy after every epoch, then the final network's with test-time views switched on:
+one-pixel shifts (each image's logits averaged with those of the image moved one pixel up, down, left and right:
+``CNN(test_time_shifts=True)``) and, where a mirrored image keeps its class (Fashion-MNIST), flips (averaged with
+its mirror image's: ``CNN(test_time_flips=True)``). Over several seeds it also prints each view's gain on the same
+weights, seed by seed paired. One seed is noise under about 0.2 points (``results_over_seeds.py`` measures the
 spread).
 """
 
@@ -39,12 +41,13 @@ VARIANTS = {
 }
 
 
-def accuracy_with_test_time_flips(model: CNN, validation: data.InMemoryData) -> float:
-    model.test_time_flips = True
+def accuracy_with(model: CNN, validation: data.InMemoryData, view: str) -> float:
+    """The same weights' validation accuracy with test-time ``view`` ("flips" or "shifts") switched on."""
+    setattr(model, f"test_time_{view}", True)
     try:
         return training.evaluate(model, validation, training.pick_device())[1]
     finally:
-        model.test_time_flips = False
+        setattr(model, f"test_time_{view}", False)
 
 
 def main() -> None:
@@ -71,7 +74,8 @@ def main() -> None:
     mirror_keeps_class = data.get_spec(args.dataset).mirror_keeps_class
     for name, augment in augments.items():
         factory, changes, _ = VARIANTS[name]
-        finals = []
+        finals: list[float] = []
+        with_view: dict[str, list[float]] = {"flips": [], "shifts": []} if mirror_keeps_class else {"shifts": []}
         for seed in args.seeds:
             torch.manual_seed(seed)
             began = time.perf_counter()
@@ -82,12 +86,19 @@ def main() -> None:
             )
             finals.append(history.val_acc[-1])
             curve = " ".join(f"{accuracy:.4f}" for accuracy in history.val_acc)
-            flips = ""
-            if mirror_keeps_class:
-                flips = f", with test-time flips {accuracy_with_test_time_flips(model, validation):.4f}"
-            print(f"{name} (seed {seed}): {curve}{flips}  ({time.perf_counter() - began:.0f} s)", flush=True)
+            for view in with_view:
+                with_view[view].append(accuracy_with(model, validation, view))
+            shown = "".join(f", with test-time {view} {with_view[view][-1]:.4f}" for view in with_view)
+            print(f"{name} (seed {seed}): {curve}{shown}  ({time.perf_counter() - began:.0f} s)", flush=True)
         if len(finals) > 1:
-            print(f"{name}: {statistics.mean(finals):.4f} ± {statistics.stdev(finals):.4f} over seeds {args.seeds}")
+            print(f"{name}: {spread(finals)} over seeds {args.seeds}")
+            for view, accuracies in with_view.items():
+                gains = [accuracy - final for accuracy, final in zip(accuracies, finals)]
+                print(f"  test-time {view}: {spread(accuracies)}, gain on the same weights {spread(gains, '+.4f')}")
+
+
+def spread(values: list[float], style: str = ".4f") -> str:
+    return f"{statistics.mean(values):{style}} ± {statistics.stdev(values):.4f}"
 
 
 if __name__ == "__main__":

@@ -30,11 +30,12 @@ def test_round_trip_gives_identical_logits(tmp_path):
     assert torch.load(tmp_path / "cnn.pt", weights_only=True)["model"]["name"] == "cnn"
 
 
-def test_a_checkpoint_keeps_test_time_flips(tmp_path):
-    model = training.course_model("cnn", "fashion-mnist").eval()
-    checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset="fashion-mnist", history={"val_acc": [0.5]})
+@pytest.mark.parametrize("dataset, view", [("fashion-mnist", "test_time_flips"), ("mnist", "test_time_shifts")])
+def test_a_checkpoint_keeps_its_test_time_views(tmp_path, dataset, view):
+    model = training.course_model("cnn", dataset).eval()
+    checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset=dataset, history={"val_acc": [0.5]})
     loaded = checkpoints.load_checkpoint(tmp_path / "cnn.pt")
-    assert loaded.model.test_time_flips
+    assert getattr(loaded.model, view)
     images = torch.randn(4, 1, 28, 28)
     assert torch.equal(loaded.model(images), model(images))
 

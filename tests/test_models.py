@@ -65,9 +65,29 @@ def test_test_time_flips_average_each_image_with_its_mirror_in_eval_mode_only():
         assert torch.equal(trained_on, plain.train()(images))  # training sees each image as it is
 
 
-def test_only_the_fashion_mnist_cnn_uses_test_time_flips():
-    assert training.course_model("cnn", "fashion-mnist").test_time_flips
-    assert not training.course_model("cnn", "mnist").test_time_flips  # a mirrored 2 is not a 2
+def test_test_time_shifts_average_each_image_with_its_one_pixel_moves_in_eval_mode_only():
+    torch.manual_seed(0)
+    shifting = models.CNN(test_time_shifts=True)
+    plain = models.CNN()
+    plain.load_state_dict(shifting.state_dict())
+    images = torch.zeros(6, 1, 28, 28)
+    images[:, :, 10:18, 12:16] = torch.rand(6, 1, 8, 4)  # a stroke with a blank border, as in a digit
+    moved = [images.roll(step, dims=dim) for dim in (-2, -1) for step in (1, -1)]  # exact where the border is blank
+    with torch.no_grad():
+        shifting.eval(), plain.eval()
+        expected = torch.stack([plain(view) for view in [images, *moved]]).mean(dim=0)
+        assert torch.allclose(shifting(images), expected, atol=1e-6)
+        assert not torch.allclose(plain(images), expected, atol=1e-3)  # a moved image does change the answer
+        torch.manual_seed(1)
+        trained_on = shifting.train()(images)
+        torch.manual_seed(1)
+        assert torch.equal(trained_on, plain.train()(images))
+
+
+def test_the_course_cnn_averages_over_views_that_keep_the_class():
+    fashion, digits = training.course_model("cnn", "fashion-mnist"), training.course_model("cnn", "mnist")
+    assert fashion.test_time_flips and not fashion.test_time_shifts
+    assert digits.test_time_shifts and not digits.test_time_flips  # a mirrored 2 is not a 2
     assert isinstance(training.course_model("mlp", "fashion-mnist"), models.MLP)
 
 

@@ -12,11 +12,11 @@ README = (config.REPO_ROOT / "README.md").read_text()
     [
         lambda: results.markdown_table(results.HEADLINE, labels=results.HEADLINE_LABELS),
         lambda: results.markdown_table(results.ABLATION, test=False),
-        results.flips_table,
+        results.views_table,
         results.notebook_minutes_table,
         results.time_to_accuracy_table,
     ],
-    ids=["headline", "ablation", "test-time flips", "notebook minutes", "time to accuracy"],
+    ids=["headline", "ablation", "test-time views", "notebook minutes", "time to accuracy"],
 )
 def test_readme_tables_come_from_the_committed_results(table):
     assert table() in README, "run `python -m utils.results` and paste its tables into README.md"
@@ -29,7 +29,7 @@ def test_the_instructor_guide_shows_the_same_notebook_minutes_as_the_readme():
 
 def test_every_configuration_the_readme_and_notebook_03_quote_has_three_seeds():
     saved = results.load()
-    for key in results.HEADLINE + results.ABLATION + results.FLIPS:
+    for key in results.HEADLINE + results.ABLATION + results.TEST_TIME_VIEWS:
         assert len(saved["runs"][key]["seeds"]) >= 3, key
 
 

@@ -413,12 +413,15 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
 
 
 def course_model(model: str, dataset: str) -> nn.Module:
-    """The course model ``model`` as the course trains it on ``dataset``: on Fashion-MNIST the BN-CNN also averages
-    each image's logits with its mirror image's when evaluated (test-time flips, chosen on the validation split:
-    notebook 03's ablation)."""
-    if model == "cnn" and get_spec(dataset).mirror_keeps_class:
-        return build_model(model, test_time_flips=True)
-    return build_model(model)
+    """The course model ``model`` as the course trains it on ``dataset``. When evaluated, the BN-CNN also averages
+    each image's logits over views of it that keep its class: on Fashion-MNIST its mirror image (test-time flips,
+    chosen on the validation split: notebook 03's ablation), on MNIST, where a mirrored 2 is not a 2, the image
+    moved one pixel up, down, left and right (test-time shifts, chosen on the validation split:
+    ``benchmarks/recipe_probe.py``, the README's table of test-time views)."""
+    if model != "cnn":
+        return build_model(model)
+    mirror_keeps_class = get_spec(dataset).mirror_keeps_class
+    return build_model(model, test_time_flips=mirror_keeps_class, test_time_shifts=not mirror_keeps_class)
 
 
 def short_budget_recipe() -> Recipe:
