@@ -1,5 +1,5 @@
 """Variants of the BN-CNN's recipe, 15 epochs, judged on the validation split: the probe behind the course's batch
-size and test-time flips (README, "Results").
+size and its test-time flips and shifts (README, "Results").
 
     python benchmarks/recipe_probe.py                             # every variant, seed 0 (about 20 minutes)
     python benchmarks/recipe_probe.py "batch 64, no dropout" --seeds 0 1 2
@@ -39,6 +39,7 @@ VARIANTS = {
     "batch 128, rotations 5°, shifts 5 %": (CNN, {"batch_size": 128}, {"max_degrees": 5.0, "max_shift": 0.05}),
     "batch 128, rotations 15°, shifts 15 %": (CNN, {"batch_size": 128}, {"max_degrees": 15.0, "max_shift": 0.15}),
 }
+VIEW_NAMES = {"flips": "flips", "shifts": "one-pixel shifts"}  # not to be read as the "shifts of 7 %" augmentation
 
 
 def accuracy_with(model: CNN, validation: data.InMemoryData, view: str) -> float:
@@ -88,13 +89,14 @@ def main() -> None:
             curve = " ".join(f"{accuracy:.4f}" for accuracy in history.val_acc)
             for view in with_view:
                 with_view[view].append(accuracy_with(model, validation, view))
-            shown = "".join(f", with test-time {view} {with_view[view][-1]:.4f}" for view in with_view)
+            shown = "".join(f", with test-time {VIEW_NAMES[view]} {with_view[view][-1]:.4f}" for view in with_view)
             print(f"{name} (seed {seed}): {curve}{shown}  ({time.perf_counter() - began:.0f} s)", flush=True)
         if len(finals) > 1:
             print(f"{name}: {spread(finals)} over seeds {args.seeds}")
             for view, accuracies in with_view.items():
                 gains = [accuracy - final for accuracy, final in zip(accuracies, finals)]
-                print(f"  test-time {view}: {spread(accuracies)}, gain on the same weights {spread(gains, '+.4f')}")
+                gain = spread(gains, "+.4f")
+                print(f"  test-time {VIEW_NAMES[view]}: {spread(accuracies)}, gain on the same weights {gain}")
 
 
 def spread(values: list[float], style: str = ".4f") -> str:

@@ -2,7 +2,7 @@
 50,000 training images, judged on the 10,000 held out (``data.validation_split``), the test set measured once
 per final model. Writes mean ± std material to ``benchmarks/results/seeds.json`` (``utils.results`` reads it).
 
-    python benchmarks/results_over_seeds.py                       # everything, seeds 0 1 2 (about 35 minutes)
+    python benchmarks/results_over_seeds.py                       # everything, seeds 0 1 2 (well over an hour)
     python benchmarks/results_over_seeds.py --only mlp-fashion --seeds 0 1 2 3 4
 
 Run nothing else meanwhile: two PyTorch processes on two cores slow each other down many times over, and the

@@ -131,10 +131,10 @@ def markdown_table(
 
 
 # configurations whose networks were also evaluated seeing each validation image once, without test-time views
-TEST_TIME_VIEWS = ["ablation-flips", "cnn-fashion-15", "cnn-mnist", "cnn-mnist-15"]
+MEASURED_ONCE_AND_WITH_VIEWS = ["ablation-flips", "cnn-fashion-15", "cnn-mnist", "cnn-mnist-15"]
 
 
-def view_gains(key: str, results: dict | None = None) -> list[tuple[str, float, float]]:
+def accuracy_once_and_with_views(key: str, results: dict | None = None) -> list[tuple[str, float, float]]:
     """Seed by seed, the validation accuracy of the same trained network seeing each image once, and with its
     test-time views (flips or one-pixel shifts) averaged in."""
     seeds = (results or load())["runs"][key]["seeds"]
@@ -148,8 +148,8 @@ def views_table(results: dict | None = None) -> str:
         "| configuration | seed | validation accuracy, each image once | with test-time flips or shifts | change |",
         "|---|---|---|---|---|",
     ]
-    for key in TEST_TIME_VIEWS:
-        for seed, once, with_views in view_gains(key, results):
+    for key in MEASURED_ONCE_AND_WITH_VIEWS:
+        for seed, once, with_views in accuracy_once_and_with_views(key, results):
             description = HEADLINE_LABELS.get(key, results["runs"][key]["description"])
             lines.append(f"| {description} | {seed} | {once:.4f} | {with_views:.4f} | {with_views - once:+.4f} |")
     return "\n".join(lines)
