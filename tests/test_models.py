@@ -48,40 +48,31 @@ def test_the_ablation_steps_change_one_thing_each():
     assert sum(isinstance(m, torch.nn.Dropout) for m in models.CNN().modules()) == 1
 
 
-def test_test_time_flips_average_each_image_with_its_mirror_in_eval_mode_only():
+def mirror(images):
+    return [images.flip(-1)]
+
+
+def one_pixel_moves(images):  # exact where the border is blank, as in a digit
+    return [images.roll(step, dims=dim) for dim in (-2, -1) for step in (1, -1)]
+
+
+@pytest.mark.parametrize("view, other_views", [("test_time_flips", mirror), ("test_time_shifts", one_pixel_moves)])
+def test_test_time_views_average_each_image_with_its_views_in_eval_mode_only(view, other_views):
     torch.manual_seed(0)
-    flipping = models.CNN(test_time_flips=True)
+    averaging = models.CNN(**{view: True})
     plain = models.CNN()
-    plain.load_state_dict(flipping.state_dict())
-    images = torch.randn(6, 1, 28, 28)
+    plain.load_state_dict(averaging.state_dict())
+    images = torch.zeros(6, 1, 28, 28)
+    images[:, :, 10:18, 12:17] = torch.rand(6, 1, 8, 5)  # a stroke with a blank border, off centre
     with torch.no_grad():
-        flipping.eval(), plain.eval()
-        expected = (plain(images) + plain(images.flip(-1))) / 2
-        assert torch.allclose(flipping(images), expected, atol=1e-6)
-        assert not torch.allclose(plain(images), expected, atol=1e-3)  # mirroring does change a plain CNN's answer
+        averaging.eval(), plain.eval()
+        expected = torch.stack([plain(image) for image in [images, *other_views(images)]]).mean(dim=0)
+        assert torch.allclose(averaging(images), expected, atol=1e-6)
+        assert not torch.allclose(plain(images), expected, atol=1e-3)  # a view does change a plain CNN's answer
         torch.manual_seed(1)
-        trained_on = flipping.train()(images)
+        trained_on = averaging.train()(images)
         torch.manual_seed(1)
         assert torch.equal(trained_on, plain.train()(images))  # training sees each image as it is
-
-
-def test_test_time_shifts_average_each_image_with_its_one_pixel_moves_in_eval_mode_only():
-    torch.manual_seed(0)
-    shifting = models.CNN(test_time_shifts=True)
-    plain = models.CNN()
-    plain.load_state_dict(shifting.state_dict())
-    images = torch.zeros(6, 1, 28, 28)
-    images[:, :, 10:18, 12:16] = torch.rand(6, 1, 8, 4)  # a stroke with a blank border, as in a digit
-    moved = [images.roll(step, dims=dim) for dim in (-2, -1) for step in (1, -1)]  # exact where the border is blank
-    with torch.no_grad():
-        shifting.eval(), plain.eval()
-        expected = torch.stack([plain(view) for view in [images, *moved]]).mean(dim=0)
-        assert torch.allclose(shifting(images), expected, atol=1e-6)
-        assert not torch.allclose(plain(images), expected, atol=1e-3)  # a moved image does change the answer
-        torch.manual_seed(1)
-        trained_on = shifting.train()(images)
-        torch.manual_seed(1)
-        assert torch.equal(trained_on, plain.train()(images))
 
 
 def test_the_course_cnn_averages_over_views_that_keep_the_class():
