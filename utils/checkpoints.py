@@ -21,9 +21,9 @@ import torch
 import torchvision
 from torch import nn
 
-from utils.config import display_path
+from utils.config import display_path, safe_text
 from utils.data import DATASETS, get_spec, locate
-from utils.data_sources import STALE_AFTER_S, remove_stale
+from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
 from utils.models import MODELS, build_model, model_name
 
 FORMAT = "image-classification-course/2"  # 2: validation split; metrics hold val_acc and test_acc
@@ -119,13 +119,22 @@ def save_checkpoint(
     return path
 
 
+def path_names_a_folder(path: str | Path) -> bool:
+    """``newdir/``: a path that ends in a separator names a folder, even one that does not exist yet (``Path``
+    drops the trailing slash, and the file would be written as ``newdir``)."""
+    return str(path).endswith(tuple(separator for separator in ("/", os.sep, os.altsep) if separator))
+
+
 def check_writable(path: str | Path) -> None:
     """Refuse, before any training, a checkpoint path that cannot be written (a folder, a path under a
-    file, a read-only folder)."""
+    file, a read-only folder, a device, a pipe or a socket, a symbolic link loop)."""
+    shown = display_path(Path(path))
+    if path_names_a_folder(path) or Path(path).is_dir():
+        raise CheckpointError(
+            f"{shown} is a folder; give a file name such as {display_path(Path(path) / 'model.pt')}"
+        )
     path = Path(path)
-    shown = display_path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{shown} is a folder; give a file name such as {display_path(path / 'model.pt')}")
+    refuse_special(path, CheckpointError)
     blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
     if blocking is not None:
         raise CheckpointError(f"cannot write {shown}: {display_path(blocking)} is a file, not a folder")
@@ -140,13 +149,45 @@ def check_writable(path: str | Path) -> None:
         raise CheckpointError(f"cannot write {shown} ({reason}): choose a path in a folder you can write to") from None
 
 
+def _train_hint(path: Path) -> str:
+    """The command that makes the checkpoint ``path`` names: ``cnn-mnist.pt`` -> ``--model cnn --dataset mnist``."""
+    for model in MODELS:
+        for dataset in DATASETS:
+            if path.stem == f"{model}-{dataset}":
+                return f"`python -m utils.train --model {model} --dataset {dataset} --save {display_path(path)}`"
+    models, datasets = "|".join(MODELS), "|".join(DATASETS)
+    return f"`python -m utils.train --model {{{models}}} --dataset {{{datasets}}} --save {display_path(path)}`"
+
+
+# What a file is, from its first bytes: a checkpoint is a zip archive (PyTorch's format since 1.6) or, from older
+# versions, a pickle; anything else is named for what it is rather than blamed on the pickle check.
+_NOT_A_CHECKPOINT = {
+    b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip FILE)",
+    b"\x93NUMPY": "a NumPy array file (np.save), not a PyTorch checkpoint",
+    b"\x89PNG": "a PNG image, not a PyTorch checkpoint",
+    b"\xff\xd8\xff": "a JPEG image, not a PyTorch checkpoint",
+}
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+
+
 def _read(path: Path, map_location) -> dict:
     shown = display_path(path)
+    kind = special_kind(path)
+    if kind is not None:
+        raise CheckpointError(f"{shown} is {kind}, not a checkpoint file.")
     if not path.is_file():
-        raise CheckpointError(
-            f"{shown}: no such checkpoint. Train one with `python -m utils.train --model cnn "
-            f"--dataset fashion-mnist --save {shown}` or run notebook 03."
-        )
+        raise CheckpointError(f"{shown}: no such checkpoint. Train one with {_train_hint(path)} or run notebook 03.")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8)
+    except OSError as error:
+        raise CheckpointError(f"{shown} cannot be read ({error.strerror or type(error).__name__}).") from None
+    described = next((what for magic, what in _NOT_A_CHECKPOINT.items() if head.startswith(magic)), None)
+    if described is None and not head.startswith(_TORCH_MAGIC):
+        described = "empty" if not head else "not a PyTorch checkpoint (it does not start like one"
+        described += "" if not head else (", it looks like text)" if _looks_like_text(path) else ")")
+    if described is not None:
+        raise CheckpointError(f"{shown} is {described}.")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch.load raises many types on damaged files: all mean "unusable"
@@ -158,7 +199,13 @@ def _read(path: Path, map_location) -> dict:
                 f"model's state_dict instead (utils.checkpoints.save_checkpoint)."
             ) from None
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{shown} is not a PyTorch checkpoint, or it is damaged ({reason}).") from None
+        raise CheckpointError(f"{shown} is not a PyTorch checkpoint, or it is damaged ({safe_text(reason)}).") from None
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as file:
+        text = file.read(512).decode("utf-8", errors="replace").rstrip("\ufffd")  # a cut multi-byte character
+    return all(character.isprintable() or character in "\n\r\t" for character in text)
 
 
 def _field(payload: dict, key: str, kind: type, shown: str, where: str = ""):
@@ -182,6 +229,32 @@ def _number(value, shown: str, what: str, low: float, high: float = math.inf) ->
     return float(value)
 
 
+def build_model_without_memory(name: str, config: dict) -> nn.Module:
+    """The model a configuration describes, on PyTorch's ``meta`` device: shapes and dtypes without storage, so an
+    edited configuration (``hidden: [60000, 60000]``) cannot allocate gigabytes before its weights are compared."""
+    with torch.device("meta"):
+        return build_model(name, **config)
+
+
+def _check_weights_fit(skeleton: nn.Module, weights: dict) -> None:
+    """Compare every tensor's name, shape and kind (floating point or not) with the model's, before building it."""
+    expected = skeleton.state_dict()
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        which = f"missing {', '.join(missing[:3])}" if missing else f"unexpected {', '.join(unexpected[:3])}"
+        raise ValueError(f"{which}")
+    for key, want in expected.items():
+        have = weights[key]
+        if not torch.is_tensor(have):
+            raise ValueError(f"{key} is a {type(have).__name__}, not a tensor")
+        if have.shape != want.shape:
+            raise ValueError(
+                f"size mismatch for {key}: the file has {tuple(have.shape)}, the model needs {tuple(want.shape)}"
+            )
+        if have.is_floating_point() != want.is_floating_point():
+            raise ValueError(f"{key} holds {have.dtype} values, the model needs {want.dtype}")
+
+
 def load_checkpoint(
     path: str | Path, *, map_location: str | torch.device = "cpu", expect_model: str | None = None
 ) -> Checkpoint:
@@ -192,11 +265,15 @@ def load_checkpoint(
     if isinstance(payload, dict) and str(payload.get("format", "")).startswith("image-classification-course/"):
         if payload["format"] != FORMAT:
             raise CheckpointError(
-                f"{shown} was saved by another version of the course ({payload['format']}, this one reads "
-                f"{FORMAT}). Train and save it again."
+                f"{shown} was saved by another version of the course ({safe_text(payload['format'])[:80]}, this "
+                f"one reads {FORMAT}). Train and save it again."
             )
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        keys = ", ".join(map(str, list(payload)[:4])) if isinstance(payload, dict) else type(payload).__name__
+        keys = (
+            ", ".join(safe_text(key)[:40] for key in list(payload)[:4])
+            if isinstance(payload, dict)
+            else type(payload).__name__
+        )
         raise CheckpointError(
             f"{shown} is a PyTorch file but not one of this course's checkpoints (it holds: {keys}). "
             f"Save models with utils.checkpoints.save_checkpoint."
@@ -241,12 +318,13 @@ def load_checkpoint(
             f"{shown}: some of its weights are NaN or infinite (the training diverged). Train it again."
         )
     try:
+        _check_weights_fit(build_model_without_memory(name, config), weights)
         model = build_model(name, **config)
         model.load_state_dict(weights)
-    except (TypeError, ValueError, RuntimeError) as error:
+    except (TypeError, ValueError, RuntimeError, OverflowError) as error:
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         detail = next((line for line in lines if not line.startswith("Error(s) in loading")), type(error).__name__)
-        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({detail}).") from None
+        raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({safe_text(detail)}).") from None
     if model.config.get("num_classes") != len(classes):
         raise CheckpointError(
             f"{shown}: its model has {model.config.get('num_classes')} outputs for "

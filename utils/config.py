@@ -15,8 +15,26 @@ T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _refuse_setting(name: str, value: str, allowed: str) -> None:
+    """A mistyped setting stops every entry point and notebook with one line (no traceback), before any work."""
+    raise SystemExit(f"error: {name}={safe_text(value)!r} is not a setting; use {allowed} (or leave it unset)")
+
+
 def _flag(name: str, default: str = "0") -> bool:
-    return os.environ.get(name, default).strip().lower() not in ("", "0", "false", "no", "off")
+    value = os.environ.get(name, default)
+    if value.strip().lower() not in _YES + _NO:
+        _refuse_setting(name, value, "1 or 0 (also true/false, yes/no, on/off)")
+    return value.strip().lower() in _YES
+
+
+def safe_text(value: object) -> str:
+    """``value`` as text that cannot control the terminal: a name from a file or a path that holds escape codes,
+    newlines or other unprintable characters is shown quoted and escaped (Python's repr), never raw."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
 
 
 SMOKE: bool = _flag("COURSE_SMOKE")
@@ -29,7 +47,7 @@ PRECISION: str = os.environ.get("COURSE_PRECISION", "auto").strip().lower() or "
 """``auto``: train in bfloat16 autocast where the hardware runs it natively. ``float32``: never, for exact
 float32 numbers and to measure how a laptop without native bfloat16 trains."""
 if PRECISION not in ("auto", "float32"):
-    raise ValueError(f"COURSE_PRECISION={PRECISION!r} is not a setting; use auto or float32 (or leave it unset)")
+    _refuse_setting("COURSE_PRECISION", os.environ["COURSE_PRECISION"], "auto or float32")
 FORCE_FLOAT32: bool = PRECISION == "float32"
 
 SMOKE_LIMITS = {"train": 3000, "test": 1000}
@@ -63,11 +81,12 @@ def checkpoint_dir() -> Path:
 
 
 def display_path(path: Path) -> str:
-    """A path as a learner should see it: relative to the repository when inside it."""
+    """A path as a learner should see it: relative to the repository when inside it, and printable (see
+    ``safe_text``). A path that cannot be resolved (a symbolic link loop) is shown as given."""
     try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
+        return safe_text(Path(path).resolve().relative_to(REPO_ROOT))
+    except (ValueError, OSError, RuntimeError):  # outside the repository; a loop (RuntimeError before 3.13)
+        return safe_text(path)
 
 
 def describe_mode() -> str:

@@ -48,8 +48,9 @@ from pathlib import Path
 import numpy as np
 from torchvision import datasets
 
-from utils import config
-from utils.config import display_path
+from utils import cli, config
+from utils.config import display_path, safe_text
+from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ MNIST_SAMPLE_SIZES = {"train": 4000, "test": 1000}
 LARGEST_FILE = 4 + 3 * 4 + 60_000 * 28 * 28
 """Bytes in the largest original file (the training images): more than this after decompressing is not an original."""
 DOWNLOAD_TIMEOUT_S = 30
-STALE_AFTER_S = 600
-"""A temporary file older than this belongs to a process that was killed (writing one takes a second): removed."""
 STALE_DOWNLOAD_S = 24 * 3600
 """A download's staging folder older than this was left by a killed process (a slow download takes minutes)."""
 INTACT_COPY = "Replace it with an intact copy."
@@ -120,6 +119,10 @@ class DataIntegrityError(DataError):
     pass
 
 
+class NotTheOriginalError(DataIntegrityError):
+    """A whole file whose content is another file's (another dataset's, or not one of the originals)."""
+
+
 class DataFolderError(DataError):
     """The data folder cannot be used: it is a file, or it cannot be written where writing is needed."""
 
@@ -133,8 +136,11 @@ def files_of(name: str) -> DatasetFiles:
 def data_root() -> Path:
     """The data folder, refused with a clear message when it names a file."""
     root = config.data_dir()
-    if root.exists() and not root.is_dir():
-        raise DataFolderError(f"the data folder {_describe_root(root)} is a file, not a folder: {_ROOT_FIX}")
+    kind = special_kind(root)
+    if kind is None and root.exists():
+        kind = "a file"
+    if kind is not None and kind != "a folder":
+        raise DataFolderError(f"the data folder {_describe_root(root)} is {kind}, not a folder: {_ROOT_FIX}")
     return root
 
 
@@ -206,7 +212,7 @@ def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
         with gzip.open(path) if path.suffix == ".gz" else open(path, "rb") as file:
             content = file.read(LARGEST_FILE + 1)  # a bounded read: a gzip bomb cannot fill the memory
     except (OSError, EOFError, zlib.error) as error:
-        raise DataIntegrityError(f"{shown} is truncated or corrupt ({error}).") from None
+        raise DataIntegrityError(f"{shown} is truncated or corrupt ({safe_text(error)}).") from None
     if len(content) > LARGEST_FILE:
         raise DataIntegrityError(f"{shown} is larger than any original {files.title} file.")
     problem = idx_problem(content)
@@ -214,7 +220,10 @@ def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
         raise DataIntegrityError(f"{shown}: {problem}.")
     actual = hashlib.md5(content).hexdigest()
     if actual != files.content_md5[name]:
-        raise DataIntegrityError(
+        other = next((f.title for f in FILES.values() if f is not files and actual in f.content_md5.values()), None)
+        if other is not None:
+            raise NotTheOriginalError(f"{shown} is {other}'s file, not {files.title}'s: keep each in its own folder.")
+        raise NotTheOriginalError(
             f"{shown} is not the original {files.title} file (MD5 of its content {actual}, expected "
             f"{files.content_md5[name]})."
         )
@@ -247,6 +256,8 @@ def check_data_folder(raw: Path, files: DatasetFiles) -> None:
 def _install(contents: dict[str, bytes], raw: Path) -> None:
     """Write checked files beside their final names, then rename them into place: an interruption never
     leaves half a file, and other copies of the same files (.gz, dotted names) are removed."""
+    for name in contents:
+        refuse_special(raw / name, DataFolderError)  # renaming over a device or a pipe would replace it
     with _writing(raw.parent.parent):
         raw.mkdir(parents=True, exist_ok=True)
         remove_stale(raw, ".*.partial", STALE_AFTER_S)
@@ -263,14 +274,6 @@ def _install(contents: dict[str, bytes], raw: Path) -> None:
         finally:
             for partial in staged.values():
                 partial.unlink(missing_ok=True)
-
-
-def remove_stale(folder: Path, pattern: str, max_age_s: float) -> None:
-    """Remove temporary files or folders under ``folder`` left by a process that was killed."""
-    for path in folder.glob(pattern):
-        with contextlib.suppress(OSError):
-            if time.time() - path.stat().st_mtime > max_age_s:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 # --- sources ---------------------------------------------------------------------------------------
@@ -531,15 +534,16 @@ def gather_originals(base: Path, files: DatasetFiles) -> tuple[dict[str, bytes],
     contents, problems = {}, []
     for name in files.names:
         patterns = {glob.escape(path.name) for path in _candidates(Path(), name)}
-        errors = []
+        damaged = []
         for path in sorted(path for pattern in patterns for path in base.rglob(pattern) if path.is_file()):
             try:
                 contents[name] = _checked_content(path, name, files)
                 break
+            except NotTheOriginalError:  # another dataset's file of the same name: not damage
+                continue
             except DataError as error:
-                errors.append(str(error))
+                damaged.append(str(error))
         else:
-            damaged = [error for error in errors if "is not the original" not in error]  # not another dataset's
             problems.append(f"{damaged[0]} {INTACT_COPY}" if damaged else f"{name} is not there")
     return contents, problems
 
@@ -564,10 +568,10 @@ def fetch(names: list[str], from_dir: Path | None = None) -> int:
                 damaged = [problem for problem in problems if not problem.endswith("is not there")]
                 if contents or damaged or len(names) == 1:
                     raise DataNotFoundError(
-                        f"{files.title}: no complete set of its four original files under {from_dir}: "
+                        f"{files.title}: no complete set of its four original files under {display_path(from_dir)}: "
                         f"{(damaged or problems)[0]}"
                     )
-            note = f" (not under {from_dir})" if from_dir is not None else ""
+            note = f" (not under {display_path(from_dir)})" if from_dir is not None else ""
             print(locate(name, quiet=True).describe(files) + note)
         except DataError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -589,15 +593,17 @@ def main(argv: list[str] | None = None) -> int:
             info()
             return 0
         if args.from_dir is not None and not args.from_dir.is_dir():
-            parser.error(f"--from {args.from_dir}: no such folder")
+            parser.error(f"--from {display_path(args.from_dir)}: no such folder")
         names = list(FILES) if args.dataset == "all" else [args.dataset]
-        return 1 if fetch(names, args.from_dir) else 0
+        with cli.signals_stop_like_ctrl_c():
+            return 1 if fetch(names, args.from_dir) else 0
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted: the data folder keeps only files that were complete and checked", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.cli)
+        print(f"{cli.describe(interrupt)}: the data folder keeps only files that were complete and checked",
+              file=sys.stderr)
+        return cli.exit_code(interrupt)
 
 
 if __name__ == "__main__":

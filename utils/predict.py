@@ -10,6 +10,7 @@ mass in 28×28, then normalized like the training data.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -19,12 +20,15 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+from utils.config import safe_text
+from utils.files import special_kind
 
 FRAME = 28
 MAX_PIXELS = 40_000_000
 """Larger images are refused: decoding one takes gigabytes, and a digit needs a few thousand pixels."""
 WORKING_SIZE = 1024
-"""Large photos are reduced to this many pixels on their longer side before any other step."""
+"""Large photos are reduced to this many pixels on their longer side before any other step (a long strip less, so
+that its shorter side keeps at least 28 pixels)."""
 
 
 class ImageProblem(ValueError):
@@ -38,11 +42,12 @@ def load_image(path: str | Path) -> Image.Image:
     (drawing apps export a digit on a transparent background), 16- and 32-bit images are stretched to 8 bits
     rather than clipped, and large photos are reduced to ``WORKING_SIZE`` pixels on their longer side.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ImageProblem(f"{path}: a folder, not an image file")
+    path, shown = Path(path), safe_text(path)
+    kind = special_kind(path)
+    if kind is not None:
+        raise ImageProblem(f"{shown}: {kind}, not an image file")
     if not path.is_file():
-        raise ImageProblem(f"{path}: no such file")
+        raise ImageProblem(f"{shown}: no such file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -53,15 +58,26 @@ def load_image(path: str | Path) -> Image.Image:
     except ImageProblem:
         raise
     except Image.DecompressionBombError:
-        raise ImageProblem(f"{path}: too large (over {MAX_PIXELS:,} pixels); scale it down first") from None
+        raise ImageProblem(f"{shown}: too large (over {MAX_PIXELS:,} pixels); scale it down first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ImageProblem(f"{path}: not an image file PIL can read ({type(error).__name__})") from None
+        if isinstance(error, ValueError) and _OVERSIZED_METADATA in str(error).lower():
+            raise ImageProblem(
+                f"{shown}: refused, it carries oversized metadata (a text chunk over PIL's safety limit); "
+                f"save the picture again without metadata"
+            ) from None
+        raise ImageProblem(f"{shown}: not an image file PIL can read ({type(error).__name__})") from None
+
+
+_OVERSIZED_METADATA = "decompressed data too large"
+"""What PIL says (capitalized differently by version) when a PNG's compressed text chunk would decompress past
+``PngImagePlugin.MAX_TEXT_CHUNK``."""
 
 
 def _check_size(path: Path, width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
         raise ImageProblem(
-            f"{path}: {width}×{height} pixels is too large (the limit is {MAX_PIXELS:,}); scale it down first"
+            f"{safe_text(path)}: {width}×{height} pixels is too large (the limit is {MAX_PIXELS:,}); "
+            "scale it down first"
         )
 
 
@@ -74,7 +90,10 @@ def _reduced(image: Image.Image) -> Image.Image:
         image = image.convert("I")
     elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
         image = image.convert("RGB")  # 1-bit, CMYK, YCbCr, ...
-    image.thumbnail((WORKING_SIZE, WORKING_SIZE))
+    width, height = image.size
+    factor = min(max(width, height) / WORKING_SIZE, min(width, height) / FRAME)
+    if factor > 1:  # never below 28 pixels across: a long strip reduced to 2 rows would blur its stroke away
+        image.thumbnail((math.ceil(width / factor), math.ceil(height / factor)))
     return image
 
 
@@ -131,7 +150,10 @@ def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tu
 
 
 def _border(pixels: np.ndarray) -> np.ndarray:
-    """The outermost rows and columns: what the background looks like."""
+    """The outermost rows and columns: what the background looks like. An image only one or two pixels across
+    (a long strip, once reduced) is all border, so there the whole image stands for its background."""
+    if min(pixels.shape) <= 2:
+        return pixels.ravel()
     return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
 
 
@@ -166,8 +188,8 @@ def predict_file(path: str | Path, checkpoint: Checkpoint, k: int = 3) -> list[t
     try:
         tensor, _ = prepare(load_image(path), mean=checkpoint.mean, std=checkpoint.std, box=box)
     except ImageProblem as problem:
-        message = str(problem)
-        raise ImageProblem(message if message.startswith(str(path)) else f"{path}: {message}") from None
+        message, shown = str(problem), safe_text(path)
+        raise ImageProblem(message if message.startswith(shown) else f"{shown}: {message}") from None
     return top_k(checkpoint, tensor, k)
 
 
@@ -194,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         best, probability = ranked[0]
         others = "".join(f", {name} {p:.1%}" for name, p in ranked[1:])
-        print(f"{path}: {best} ({probability:.1%}{others})", flush=True)
+        print(f"{safe_text(path)}: {best} ({probability:.1%}{others})", flush=True)
     return 1 if failed else 0
 
 

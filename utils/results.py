@@ -7,12 +7,14 @@ checks that the README's tables are the ones this module prints from the committ
 from __future__ import annotations
 
 import json
-import os
 import statistics
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from utils import config
+from utils.config import display_path, safe_text
+from utils.files import write_whole
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "seeds.json"
 
@@ -58,23 +60,42 @@ class Summary:
     seconds: tuple[float, float]
 
 
-def load(path: Path = RESULTS_FILE) -> dict:
-    """The saved runs: ``{"hardware": ..., "runs": {key: {"description": ..., "seeds": {seed: record}}}}``."""
-    return read(path) or {"hardware": "", "runs": {}}
+class ResultsError(ValueError):
+    """A results file that cannot be read, with a message that says which and what to do."""
+
+
+_RESTORE = "restore the committed one (git checkout -- benchmarks/results) or measure again"
+
+
+def load(path: Path | None = None) -> dict:
+    """The saved runs (``RESULTS_FILE`` unless ``path`` is given):
+    ``{"hardware": ..., "runs": {key: {"description": ..., "seeds": {seed: record}}}}``."""
+    path = path or RESULTS_FILE
+    saved = read(path) or {"hardware": "", "runs": {}}
+    if not isinstance(saved.get("runs"), dict):
+        raise ResultsError(f"{display_path(path)} holds no 'runs' table: {_RESTORE}")
+    return saved
 
 
 def read(path: Path) -> dict:
     """A results file of ``benchmarks/results/`` as a dict; empty where there is none yet."""
-    return json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{display_path(path)} cannot be read ({safe_text(error)}): {_RESTORE}") from None
+    if not isinstance(saved, dict):
+        raise ResultsError(f"{display_path(path)} holds a {type(saved).__name__}, not a results table: {_RESTORE}")
+    return saved
 
 
 def write(path: Path, saved: dict) -> None:
     """Write a results file whole or not at all: a run that dies mid-write leaves the old file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(saved, indent=1) + "\n")
-    os.replace(partial, path)  # atomic on the same file system
+    write_whole(path, lambda partial: partial.write_text(json.dumps(saved, indent=1) + "\n"), ResultsError)
 
 
 def _spread(values: list[float | None]) -> tuple[float, float] | None:
@@ -189,12 +210,27 @@ def time_to_accuracy_table() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m utils.results: the README's tables, to paste after a new measurement
-    print(
-        markdown_table(HEADLINE, labels=HEADLINE_LABELS),
-        markdown_table(ABLATION, test=False),
-        views_table(),
-        notebook_minutes_table(),
-        time_to_accuracy_table(),
-        sep="\n\n",
-    )
+def main() -> int:
+    """``python -m utils.results``: the README's tables, to paste after a new measurement."""
+    try:
+        print(
+            markdown_table(HEADLINE, labels=HEADLINE_LABELS),
+            markdown_table(ABLATION, test=False),
+            views_table(),
+            notebook_minutes_table(),
+            time_to_accuracy_table(),
+            sep="\n\n",
+        )
+    except ResultsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # a record without a field the tables need
+        shown = safe_text(error.args[0] if error.args else type(error).__name__)
+        print(f"error: a file in {display_path(RESULTS_FILE.parent)} lacks {shown} or holds it in another shape: "
+              f"{_RESTORE}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,8 +4,9 @@
 
 Trains on 50,000 training images and prints the validation accuracy (10,000 held-out training images) after
 each epoch; ends with ``final model: validation accuracy 0.xxxx, test accuracy 0.xxxx``, the test set measured
-once. Interrupted (Ctrl-C), it leaves the file at
-``--save`` as it was, keeps the finished epochs in ``NAME.interrupted.pt`` and exits with status 130.
+once. Interrupted (Ctrl-C, or ``kill``/``timeout``'s SIGTERM), it
+leaves the file at ``--save`` as it was, keeps the finished epochs in ``NAME.interrupted.pt`` and exits with status
+130 (143 for SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
-from utils import config
+from utils import cli, config
 from utils.checkpoints import CheckpointError, check_writable
 from utils.data import DATASETS
 from utils.data_sources import DataError
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", choices=list(DATASETS), required=True)
     parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS), help="default: the course recipe's (10)")
     parser.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=0)
-    parser.add_argument("--save", type=Path, help="write a checkpoint here (state dict + metadata)")
+    parser.add_argument("--save", help="write a checkpoint here (state dict + metadata)")  # str: keeps a trailing /
     parser.add_argument(
         "--loader",
         choices=["tensors", "dataloader"],
@@ -62,22 +62,23 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError) as error:
         parser.error(f"{error}")
     try:
-        train_model(
-            args.model,
-            args.dataset,
-            epochs=args.epochs,
-            seed=args.seed,
-            loader=args.loader,
-            device=args.device,
-            save=args.save,
-            progress=config.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
-        )
+        with cli.signals_stop_like_ctrl_c():
+            train_model(
+                args.model,
+                args.dataset,
+                epochs=args.epochs,
+                seed=args.seed,
+                loader=args.loader,
+                device=args.device,
+                save=args.save,
+                progress=config.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
+            )
     except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.cli)
+        print(cli.describe(interrupt), file=sys.stderr)
+        return cli.exit_code(interrupt)
     return 0
 
 
