@@ -27,10 +27,10 @@ lab: data  ## set up, then open Jupyter Lab
 	$(BIN)/jupyter lab
 
 run: data  ## execute every notebook headless (full mode) into build/, one line per notebook
-	$(BIN)/python -m utils.notebook_runner
+	$(BIN)/python -m utils.machinery.notebook_runner
 
 notebooks: data  ## re-execute the notebooks in place: regenerates the committed outputs (full mode)
-	$(BIN)/python -m utils.notebook_runner --in-place
+	$(BIN)/python -m utils.machinery.notebook_runner --in-place
 
 test: data $(DEV_STAMP)  ## unit tests + every notebook under nbval, in smoke mode; then ruff
 	COURSE_SMOKE=1 $(BIN)/python -m pytest

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import config, data_sources
+from utils import config
+from utils.machinery import sources
 
-SYSTEM_FASHION = data_sources.FILES["fashion-mnist"].system_dir
+SYSTEM_FASHION = sources.FILES["fashion-mnist"].system_dir
 FAKE_SIZES = {"train": 60, "test": 20}
 
 
@@ -22,11 +23,11 @@ def isolated_data(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    for files in data_sources.FILES.values():
+    for files in sources.FILES.values():
         # port 9 (discard) refuses at once: the tests never reach the internet, even where it exists
         monkeypatch.setattr(files.torchvision_class, "mirrors", ["http://127.0.0.1:9/"])
-    monkeypatch.setattr(data_sources, "_located", {})
-    monkeypatch.setattr(data_sources, "_checked", set())
+    monkeypatch.setattr(sources, "_located", {})
+    monkeypatch.setattr(sources, "_checked", set())
     return folder
 
 
@@ -50,11 +51,11 @@ def fake_fashion(tmp_path, monkeypatch) -> Path:
     folder.mkdir(parents=True)
     content_md5 = {}
     for name, array in fake_arrays().items():
-        content = data_sources.idx_bytes(array)
+        content = sources.idx_bytes(array)
         (folder / f"{name}.gz").write_bytes(gzip.compress(content, mtime=0))
         content_md5[name] = hashlib.md5(content).hexdigest()
-    fake = replace(data_sources.FILES["fashion-mnist"], content_md5=content_md5, system_dir=None)
-    monkeypatch.setitem(data_sources.FILES, "fashion-mnist", fake)
+    fake = replace(sources.FILES["fashion-mnist"], content_md5=content_md5, system_dir=None)
+    monkeypatch.setitem(sources.FILES, "fashion-mnist", fake)
     return folder
 
 
@@ -62,7 +63,7 @@ def fake_fashion(tmp_path, monkeypatch) -> Path:
 def fake_system_copy(fake_fashion, monkeypatch) -> Path:
     """The synthetic Fashion-MNIST files as the system copy (Debian's package) would hold them."""
     monkeypatch.setitem(
-        data_sources.FILES, "fashion-mnist", replace(data_sources.FILES["fashion-mnist"], system_dir=fake_fashion)
+        sources.FILES, "fashion-mnist", replace(sources.FILES["fashion-mnist"], system_dir=fake_fashion)
     )
     return fake_fashion
 

@@ -4,8 +4,9 @@ import time
 import pytest
 import torch
 
-from utils import checkpoints, config, data, data_sources, models, training
+from utils import checkpoints, config, data, models, training
 from utils.checkpoints import CheckpointError
+from utils.machinery import sources
 
 SPEC = data.DATASETS["mnist"]
 
@@ -238,7 +239,7 @@ def test_stale_temporary_files_of_a_killed_save_are_removed(tmp_path):
     stale, fresh = folder / ".mlp.pt.4242.partial", folder / ".mlp.pt.4343.partial"
     stale.write_bytes(b"half")
     fresh.write_bytes(b"a concurrent save, in progress")
-    old = time.time() - 2 * data_sources.STALE_AFTER_S
+    old = time.time() - 2 * sources.STALE_AFTER_S
     os.utime(stale, (old, old))
     _save(folder / "mlp.pt", models.MLP(hidden=[8]))
     assert not stale.exists() and fresh.exists()

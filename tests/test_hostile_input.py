@@ -23,12 +23,13 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from utils import checkpoints, cli, config, data, data_sources, models, predict, results
+from utils import checkpoints, config, data, models, predict, results
 from utils.checkpoints import CheckpointError
+from utils.machinery import signals, sources
 from utils.train import main as train_main
 
 ESCAPES = "ansi_\x1b[31mRED\x1b[0m_\x1b]0;pwned\a"
-MNIST_FILES = data_sources.FILES["mnist"]
+MNIST_FILES = sources.FILES["mnist"]
 
 
 def _save(path, model=None):
@@ -127,8 +128,8 @@ def test_results_and_data_imports_refuse_a_special_file(special_file, tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     os.rename(path, raw / "train-images-idx3-ubyte")
-    with pytest.raises(data_sources.DataFolderError, match="not a file"):
-        data_sources._install({"t10k-labels-idx1-ubyte": b"x", "train-images-idx3-ubyte": b"x"}, raw)
+    with pytest.raises(sources.DataFolderError, match="not a file"):
+        sources._install({"t10k-labels-idx1-ubyte": b"x", "train-images-idx3-ubyte": b"x"}, raw)
     assert stat.S_IFMT((raw / "train-images-idx3-ubyte").lstat().st_mode) == kind
     assert not (raw / "t10k-labels-idx1-ubyte").exists()  # nothing written when one target is refused
 
@@ -231,7 +232,7 @@ def test_a_symbolic_link_loop_is_one_line_everywhere(tmp_path, monkeypatch, caps
     loop.symlink_to(loop)
     monkeypatch.setenv("COURSE_DATA_DIR", str(loop))
     for command in (["info"], ["fetch"]):
-        assert data_sources.main(command) == 1
+        assert sources.main(command) == 1
         assert "symbolic link that loops" in _one_clean_line(capsys.readouterr().err)
     assert predict.main(["x.png", "--checkpoint", str(loop)]) == 2
     assert "symbolic link that loops" in _one_clean_line(capsys.readouterr().err)
@@ -267,10 +268,11 @@ def test_a_results_record_missing_a_field_is_one_line(tmp_path, monkeypatch, cap
 def test_sigterm_and_sighup_stop_like_ctrl_c():
     before = signal.getsignal(signal.SIGTERM)
     for number, code in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
-        with pytest.raises(KeyboardInterrupt) as stopped, cli.signals_stop_like_ctrl_c():
+        with pytest.raises(KeyboardInterrupt) as stopped, signals.stop_like_ctrl_c():
             os.kill(os.getpid(), number)
             time.sleep(5)  # the signal arrives first
-        assert cli.exit_code(stopped.value) == code and cli.describe(stopped.value) == f"stopped by {number.name}"
+        assert signals.exit_code(stopped.value) == code
+        assert signals.describe(stopped.value) == f"stopped by {number.name}"
     assert signal.getsignal(signal.SIGTERM) == before
 
 
@@ -364,6 +366,6 @@ def test_a_long_strip_with_a_line_is_read_not_called_empty(tmp_path):
 def test_another_datasets_files_are_named_for_what_they_are(tmp_path, fake_fashion, monkeypatch):
     """Fashion-MNIST's files in the MNIST folder: 'Fashion-MNIST's file', not just 'not the original'."""
     fake_mnist = {name: "0" * 32 for name in MNIST_FILES.names}
-    monkeypatch.setitem(data_sources.FILES, "mnist", dataclasses.replace(MNIST_FILES, content_md5=fake_mnist))
-    with pytest.raises(data_sources.DataIntegrityError, match="is Fashion-MNIST's file, not MNIST's"):
-        data_sources.read_original(fake_fashion, "train-images-idx3-ubyte", data_sources.FILES["mnist"])
+    monkeypatch.setitem(sources.FILES, "mnist", dataclasses.replace(MNIST_FILES, content_md5=fake_mnist))
+    with pytest.raises(sources.DataIntegrityError, match="is Fashion-MNIST's file, not MNIST's"):
+        sources.read_original(fake_fashion, "train-images-idx3-ubyte", sources.FILES["mnist"])

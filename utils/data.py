@@ -2,7 +2,7 @@
 whole split as tensors in memory), and augmentation on tensors. This is the code notebook 01 teaches.
 
 Where the files come from (the data folder, a system copy, a download, the MNIST sample), how they are
-checked and repaired, and the command ``python -m utils.data fetch`` live in ``utils/data_sources.py``.
+checked and repaired, and the command ``python -m utils.data fetch`` live in ``utils/machinery/sources.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision import datasets, transforms
 
 from utils import config
-from utils.data_sources import files_of, locate
+from utils.machinery.sources import files_of, locate
 
 SPLITS = ("train", "test")
 
@@ -294,6 +294,6 @@ def make_augment(name: str, *, max_degrees: float = 10.0, max_shift: float = 0.1
 
 
 if __name__ == "__main__":  # `python -m utils.data fetch`: the command lives with the machinery it runs
-    from utils.data_sources import main
+    from utils.machinery.sources import main
 
     sys.exit(main())

@@ -1,8 +1,8 @@
-"""What the command-line tools share: stopping the way Ctrl-C does when the system asks a process to end.
+"""Stopping the way Ctrl-C does when the system asks a process to end.
 
 ``kill``, ``timeout``, a closed terminal and Jupyter's "restart" send SIGTERM or SIGHUP, not Ctrl-C's SIGINT.
 By default Python dies of them at once, so a training run would lose its finished epochs. Inside
-``signals_stop_like_ctrl_c()`` they raise ``Stopped``, a ``KeyboardInterrupt``: every ``except KeyboardInterrupt``
+``stop_like_ctrl_c()`` they raise ``Stopped``, a ``KeyboardInterrupt``: every ``except KeyboardInterrupt``
 (rolling back to the last finished epoch, keeping it in ``NAME.interrupted.pt``) runs as for Ctrl-C.
 """
 
@@ -32,7 +32,7 @@ def describe(interrupt: KeyboardInterrupt) -> str:
 
 
 @contextlib.contextmanager
-def signals_stop_like_ctrl_c() -> Iterator[None]:
+def stop_like_ctrl_c() -> Iterator[None]:
     def stop(signal_number: int, _frame) -> None:
         raise Stopped(signal_number)
 

@@ -1,7 +1,7 @@
 """Execute the course notebooks top to bottom, headless, one line of result per notebook.
 
-    python -m utils.notebook_runner              # run into build/notebooks/, committed notebooks untouched
-    python -m utils.notebook_runner --in-place   # regenerate the committed outputs (full mode only)
+    python -m utils.machinery.notebook_runner              # run into build/notebooks/, committed notebooks untouched
+    python -m utils.machinery.notebook_runner --in-place   # regenerate the committed outputs (full mode only)
 
 Progress bars are switched off (``COURSE_PROGRESS=0``) so that saved outputs hold no dead widgets.
 """
@@ -35,7 +35,9 @@ def run_notebook(path: Path, output: Path, timeout: int | None = None) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.notebook_runner", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.machinery.notebook_runner", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
     parser.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks")
     parser.add_argument("--out", type=Path, default=config.REPO_ROOT / "build" / "notebooks")

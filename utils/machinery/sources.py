@@ -48,9 +48,10 @@ from pathlib import Path
 import numpy as np
 from torchvision import datasets
 
-from utils import cli, config
+from utils import config
 from utils.config import display_path, safe_text
 from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
+from utils.machinery import signals
 
 
 @dataclass(frozen=True)
@@ -595,15 +596,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.from_dir is not None and not args.from_dir.is_dir():
             parser.error(f"--from {display_path(args.from_dir)}: no such folder")
         names = list(FILES) if args.dataset == "all" else [args.dataset]
-        with cli.signals_stop_like_ctrl_c():
+        with signals.stop_like_ctrl_c():
             return 1 if fetch(names, args.from_dir) else 0
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.cli)
-        print(f"{cli.describe(interrupt)}: the data folder keeps only files that were complete and checked",
+        print(f"{signals.describe(interrupt)}: the data folder keeps only files that were complete and checked",
               file=sys.stderr)
-        return cli.exit_code(interrupt)
+        return signals.exit_code(interrupt)
 
 
 if __name__ == "__main__":

@@ -19,15 +19,16 @@ import pytest
 import torch
 from torchvision import datasets
 
-from utils import config, data, data_sources
-from utils.data_sources import DataFolderError, DataIntegrityError, DataNotFoundError
+from utils import config, data
+from utils.machinery import sources
+from utils.machinery.sources import DataFolderError, DataIntegrityError, DataNotFoundError
 
-MNIST = data_sources.FILES["mnist"]
+MNIST = sources.FILES["mnist"]
 NAMES = MNIST.names
 
 
 def fashion():
-    return data_sources.FILES["fashion-mnist"]
+    return sources.FILES["fashion-mnist"]
 
 
 def raw(root: Path) -> Path:
@@ -35,7 +36,7 @@ def raw(root: Path) -> Path:
 
 
 def fetch(*argv: str) -> int:
-    return data_sources.main(["fetch", *argv])
+    return sources.main(["fetch", *argv])
 
 
 def garbage_gz(content: bytes) -> bytes:
@@ -57,7 +58,7 @@ def test_system_copy_is_imported_into_the_data_folder(isolated_data, fake_system
 
 def test_data_folder_is_used_first(isolated_data, fake_fashion, capsys):
     assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 0
-    data_sources._located.clear()
+    sources._located.clear()
     assert data.locate("fashion-mnist").kind == "data folder"
     assert "using the data folder" in capsys.readouterr().out
     assert len(data.load_dataset("fashion-mnist", "test")) == 20
@@ -95,20 +96,20 @@ def _serve(folder):
 
 def test_download_through_torchvision_from_a_local_mirror(tmp_path, isolated_data, monkeypatch, capsys):
     """Serve MNIST-format .gz files over HTTP on localhost and let torchvision download them."""
-    sample = data_sources.build_mnist_sample(tmp_path / "sample") / "MNIST" / "raw"
+    sample = sources.build_mnist_sample(tmp_path / "sample") / "MNIST" / "raw"
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     resources, content_md5 = [], {}
     for name in NAMES:
         content = (sample / name).read_bytes()
         (mirror / f"{name}.gz").write_bytes(gzip.compress(content))
-        resources.append((f"{name}.gz", data_sources.hashlib.md5((mirror / f"{name}.gz").read_bytes()).hexdigest()))
+        resources.append((f"{name}.gz", sources.hashlib.md5((mirror / f"{name}.gz").read_bytes()).hexdigest()))
         content_md5[name] = hashlib.md5(content).hexdigest()
     server = _serve(mirror)
     try:
         monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
         monkeypatch.setattr(datasets.MNIST, "resources", resources)
-        monkeypatch.setitem(data_sources.FILES, "mnist", replace(MNIST, content_md5=content_md5))
+        monkeypatch.setitem(sources.FILES, "mnist", replace(MNIST, content_md5=content_md5))
         source = data.locate("mnist")
     finally:
         server.shutdown()
@@ -135,7 +136,7 @@ def test_truncated_gz_on_the_usb_stick_is_named(fake_fashion):
     damaged = fake_fashion / "train-labels-idx1-ubyte.gz"
     damaged.write_bytes(damaged.read_bytes()[:30])
     with pytest.raises(DataIntegrityError, match="train-labels-idx1-ubyte.gz is truncated or corrupt"):
-        data_sources.import_folder(fake_fashion, fashion(), config.data_dir())
+        sources.import_folder(fake_fashion, fashion(), config.data_dir())
 
 
 def test_garbage_inside_a_gz_is_one_clear_line_everywhere(isolated_data, fake_fashion, monkeypatch, capsys):
@@ -146,10 +147,10 @@ def test_garbage_inside_a_gz_is_one_clear_line_everywhere(isolated_data, fake_fa
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "train-labels-idx1-ubyte.gz is truncated or corrupt" in err
     with pytest.raises(DataIntegrityError, match="train-labels-idx1-ubyte.gz is truncated or corrupt"):
-        data_sources.import_folder(fake_fashion, fashion(), isolated_data)
+        sources.import_folder(fake_fashion, fashion(), isolated_data)
     assert not raw(isolated_data).exists() or not any(raw(isolated_data).iterdir())  # all or nothing
-    monkeypatch.setitem(data_sources.FILES, "fashion-mnist", replace(fashion(), system_dir=fake_fashion))
-    assert data_sources.main(["info"]) == 0
+    monkeypatch.setitem(sources.FILES, "fashion-mnist", replace(fashion(), system_dir=fake_fashion))
+    assert sources.main(["info"]) == 0
     assert "PROBLEM" in capsys.readouterr().out
     with pytest.raises(DataNotFoundError, match="system copy: .*truncated or corrupt"):
         data.locate("fashion-mnist")
@@ -160,7 +161,7 @@ def test_wrong_file_is_refused_by_its_checksum(fake_fashion):
         gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x14" + bytes(20))
     )
     with pytest.raises(DataIntegrityError, match="t10k-labels-idx1-ubyte.gz is not the original Fashion-MNIST"):
-        data_sources.import_folder(fake_fashion, fashion(), config.data_dir())
+        sources.import_folder(fake_fashion, fashion(), config.data_dir())
 
 
 def test_recompressed_gz_files_in_the_data_folder_are_recognised(isolated_data, fake_fashion, capsys):
@@ -172,7 +173,7 @@ def test_recompressed_gz_files_in_the_data_folder_are_recognised(isolated_data, 
         (folder / f"{name}.gz").write_bytes(gzip.compress(content, compresslevel=1))
     assert data.locate("fashion-mnist").kind == "data folder"
     assert len(data.load_dataset("fashion-mnist", "test")) == 20
-    assert data_sources.main(["info"]) == 0
+    assert sources.main(["info"]) == 0
     assert capsys.readouterr().out.count("MD5 ok") == 4
 
 
@@ -197,7 +198,7 @@ def test_a_cut_off_import_leaves_nothing_and_the_next_fetch_repairs(isolated_dat
     (fake_fashion / "t10k-labels-idx1-ubyte.gz").write_bytes(good)
     assert fetch("--from", str(fake_fashion.parent), "--dataset", "fashion-mnist") == 0
     assert "imported from" in capsys.readouterr().out
-    data_sources.check_data_folder(raw(isolated_data), fashion())
+    sources.check_data_folder(raw(isolated_data), fashion())
 
 
 @pytest.mark.parametrize("damage", ["delete two files", "truncate one", "garbage in one"])
@@ -215,13 +216,13 @@ def test_an_incomplete_or_damaged_data_folder_is_repaired_from_the_next_source(
     else:
         (folder / NAMES[1]).unlink()
         (folder / f"{NAMES[1]}.gz").write_bytes(garbage_gz(b"anything"))
-    data_sources._located.clear()
+    sources._located.clear()
     capsys.readouterr()
     assert fetch("--dataset", "fashion-mnist") == 0
     out = capsys.readouterr().out
     assert "imported the system copy" in out and "replacing an incomplete or damaged copy" in out
-    data_sources._checked.clear()
-    data_sources.check_data_folder(folder, fashion())
+    sources._checked.clear()
+    sources.check_data_folder(folder, fashion())
     assert sorted(p.name for p in folder.iterdir()) == sorted(NAMES)
     assert len(data.load_dataset("fashion-mnist", "train")) == 60
 
@@ -229,7 +230,7 @@ def test_an_incomplete_or_damaged_data_folder_is_repaired_from_the_next_source(
 def test_a_damaged_data_folder_with_no_other_source_says_what_is_wrong(isolated_data, fake_fashion):
     assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 0
     (raw(isolated_data) / NAMES[0]).write_bytes(b"\x00\x00\x08\x03" + bytes(100))
-    data_sources._located.clear()
+    sources._located.clear()
     with pytest.raises(DataNotFoundError) as error:
         data.locate("fashion-mnist")
     assert "truncated or corrupt" in str(error.value) and "--from DIR" in str(error.value)
@@ -239,7 +240,7 @@ def test_a_truncated_mnist_sample_is_rebuilt(isolated_data):
     data.load_tensors("mnist", "test", limit=None)
     damaged = isolated_data / "mnist-sample" / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
     damaged.write_bytes(damaged.read_bytes()[:100_000])
-    data_sources._located.clear()
+    sources._located.clear()
     assert fetch("--dataset", "mnist") == 0
     assert len(data.load_tensors("mnist", "test", limit=None)) == 1000
 
@@ -250,7 +251,7 @@ def test_stale_temporary_files_of_a_killed_import_are_removed(isolated_data, fak
     stale, fresh = folder / ".train-images-idx3-ubyte.4242.partial", folder / ".t10k-images-idx3-ubyte.4343.partial"
     stale.write_bytes(b"half")
     fresh.write_bytes(b"another process, writing now")
-    old = time.time() - 2 * data_sources.STALE_AFTER_S
+    old = time.time() - 2 * sources.STALE_AFTER_S
     os.utime(stale, (old, old))
     assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 0
     assert not stale.exists() and fresh.exists()
@@ -298,7 +299,7 @@ def test_a_read_only_data_folder_is_one_clear_line(isolated_data, fake_system_co
 def test_fetch_from_a_folder_finds_the_files_by_checksum(isolated_data, fake_fashion, capsys):
     assert fetch("--from", str(fake_fashion.parent), "--dataset", "fashion-mnist") == 0
     assert "imported from" in capsys.readouterr().out
-    data_sources.check_data_folder(raw(isolated_data), fashion())
+    sources.check_data_folder(raw(isolated_data), fashion())
     # the same folder holds no MNIST: said plainly, exit status 1
     assert fetch("--from", str(fake_fashion.parent), "--dataset", "mnist") == 1
     assert "no complete set" in capsys.readouterr().err
@@ -317,7 +318,7 @@ def test_fetch_from_a_missing_folder_is_an_argparse_error(tmp_path):
 
 def test_info_reports_checksums(isolated_data, fake_fashion, capsys):
     assert fetch("--from", str(fake_fashion), "--dataset", "fashion-mnist") == 0
-    data_sources.main(["info"])
+    sources.main(["info"])
     out = capsys.readouterr().out
     assert out.count("MD5 ok") == 4 and "5,000-image sample" in out
 
@@ -380,7 +381,7 @@ def test_a_damaged_mnist_sample_of_the_right_size_is_rebuilt(isolated_data):
     labels = isolated_data / "mnist-sample" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
     content = labels.read_bytes()
     labels.write_bytes(content[:8] + bytes([7]) * (len(content) - 8))
-    data_sources._located.clear()
+    sources._located.clear()
     assert torch.equal(data.load_tensors("mnist", "test", limit=None).labels, first.labels)
 
 

@@ -1,0 +1,10 @@
+"""The course's machinery: what keeps it working and honest, not what it teaches. Learners are never sent here.
+
+- ``sources``: where the dataset files come from (data folder, system copy, download, the MNIST sample), their
+  checksums and repair, and the ``python -m utils.data fetch | info`` command;
+- ``train_command``: ``python -m utils.train``;
+- ``signals``: SIGTERM and SIGHUP stop a command the way Ctrl-C does;
+- ``notebook_runner``: executes the notebooks headless (``make run``, ``make notebooks``).
+
+The modules at the top of ``utils/`` import nothing from here, except ``utils.data``'s one call to locate files.
+"""
