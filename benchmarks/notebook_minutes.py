@@ -19,7 +19,8 @@ import datetime
 import os
 import sys
 
-from utils import config, data, notebook_runner, results, training
+from utils import config, data, results, training
+from utils.machinery import notebook_runner
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
 

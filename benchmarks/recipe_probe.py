@@ -53,7 +53,8 @@ def accuracy_with(model: CNN, validation: data.InMemoryData, view: str) -> float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("only", nargs="*", metavar="VARIANT", help=f"default: every one of {', '.join(VARIANTS)}")
+    every = ", ".join(VARIANTS).replace("%", "%%")  # argparse formats help strings with %
+    parser.add_argument("only", nargs="*", metavar="VARIANT", help=f"default: every one of {every}")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--dataset", choices=["fashion-mnist", "mnist"], default="fashion-mnist")

@@ -1,5 +1,8 @@
 """The README's tables are the ones the committed benchmark results give, and the budgets hold."""
 
+import subprocess
+import sys
+
 import pytest
 
 from utils import config, results
@@ -82,3 +85,11 @@ def test_a_results_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert results.read(path) == {"runs": {"kept": 1}}
     assert results.read(tmp_path / "missing.json") == {}
+
+
+@pytest.mark.parametrize("script", sorted((config.REPO_ROOT / "benchmarks").glob("*.py")), ids=lambda path: path.stem)
+def test_every_benchmark_script_imports_and_shows_its_help(script):
+    """A script that no longer imports (a module moved) or whose --help crashes is found here, not by the next
+    person who measures with it."""
+    done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
