@@ -19,7 +19,7 @@ import datetime
 import os
 import sys
 
-from utils import config, data, results, training
+from utils import config, data, hardware, results
 from utils.machinery import notebook_runner
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
@@ -41,8 +41,8 @@ def main() -> int:
     if data.locate("mnist", quiet=True).is_sample:
         parser.error("full MNIST is not imported: python -m utils.data fetch --from ../shared/data/mnist")
     os.environ["COURSE_PROGRESS"] = "0"
-    cpu_class = training.cpu_class()
-    print(training.describe_hardware("cpu"))
+    cpu_class = hardware.cpu_class()
+    print(hardware.describe_hardware("cpu"))
     saved = results.read(RESULTS_FILE)
     minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}
     for path in paths:
@@ -51,7 +51,7 @@ def main() -> int:
         minutes[path.name] = round(seconds / 60, 1)
         print(f"{path.name:<32} {minutes[path.name]:5.1f} min", flush=True)
     saved[cpu_class] = {
-        "hardware": training.describe_hardware("cpu"),
+        "hardware": hardware.describe_hardware("cpu"),
         "date": datetime.date.today().isoformat(),
         "minutes": minutes,
     }

@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from utils import data, training
+from utils import data, evaluation, hardware, recipes, training
 from utils.models import CNN
 
 VARIANTS = {
@@ -46,7 +46,7 @@ def accuracy_with(model: CNN, validation: data.InMemoryData, view: str) -> float
     """The same weights' validation accuracy with test-time ``view`` ("flips" or "shifts") switched on."""
     setattr(model, f"test_time_{view}", True)
     try:
-        return training.evaluate(model, validation, training.pick_device())[1]
+        return evaluation.evaluate(model, validation, hardware.pick_device())[1]
     finally:
         setattr(model, f"test_time_{view}", False)
 
@@ -62,7 +62,7 @@ def main() -> None:
     unknown = [name for name in args.only if name not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r}; choose from: {', '.join(VARIANTS)}")
-    base, course_augment = training.course_recipe("cnn", args.dataset, args.epochs)
+    base, course_augment = recipes.course_recipe("cnn", args.dataset, args.epochs)
     augments = {}
     for name in args.only or VARIANTS:
         settings = VARIANTS[name][2]
@@ -71,7 +71,7 @@ def main() -> None:
         except ValueError as refusal:  # a mirroring variant on a dataset whose images change class when mirrored
             if args.only:
                 parser.error(f"{name!r}: {refusal}")
-    print(training.describe_hardware())
+    print(hardware.describe_hardware())
     train, validation = data.validation_split(data.load_tensors(args.dataset, "train"))
     mirror_keeps_class = data.get_spec(args.dataset).mirror_keeps_class
     for name, augment in augments.items():

@@ -17,68 +17,68 @@ from dataclasses import replace
 
 import torch
 
-from utils import config, data, results, training
+from utils import config, data, evaluation, hardware, recipes, results, training
 from utils.models import CNN, MLP
 
 FLIP = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
-ABLATION_RECIPE = replace(training.course_recipe("plain-cnn", "fashion-mnist")[0], epochs=10)  # one recipe for all
+ABLATION_RECIPE = replace(recipes.course_recipe("plain-cnn", "fashion-mnist")[0], epochs=10)  # one recipe for all
 CONFIGS = {
     # key: (description, dataset, model factory, recipe, augmentation)
     "mlp-fashion": (
         "MLP 256-128, Fashion-MNIST, 10 epochs",
         "fashion-mnist",
         MLP,
-        *training.course_recipe("mlp", "fashion-mnist"),
+        *recipes.course_recipe("mlp", "fashion-mnist"),
     ),
-    "mlp-mnist": ("MLP 256-128, MNIST, 10 epochs", "mnist", MLP, *training.course_recipe("mlp", "mnist")),
+    "mlp-mnist": ("MLP 256-128, MNIST, 10 epochs", "mnist", MLP, *recipes.course_recipe("mlp", "mnist")),
     "cnn-fashion-15": (
         "BN-CNN with test-time flips, Fashion-MNIST, 15 epochs",
         "fashion-mnist",
-        lambda: training.course_model("cnn", "fashion-mnist"),
-        *training.course_recipe("cnn", "fashion-mnist", 15),
+        lambda: recipes.course_model("cnn", "fashion-mnist"),
+        *recipes.course_recipe("cnn", "fashion-mnist", 15),
     ),
     "cnn-fashion-15-all": (
         "BN-CNN with test-time flips, Fashion-MNIST, 15 epochs, final: all 60,000 training images",
         "fashion-mnist",
-        lambda: training.course_model("cnn", "fashion-mnist"),
-        *training.course_recipe("cnn", "fashion-mnist", 15),
+        lambda: recipes.course_model("cnn", "fashion-mnist"),
+        *recipes.course_recipe("cnn", "fashion-mnist", 15),
     ),
     "cnn-mnist": (
         "BN-CNN with test-time shifts, MNIST, 10 epochs",
         "mnist",
-        lambda: training.course_model("cnn", "mnist"),
-        *training.course_recipe("cnn", "mnist"),
+        lambda: recipes.course_model("cnn", "mnist"),
+        *recipes.course_recipe("cnn", "mnist"),
     ),
     "cnn-mnist-15": (
         "BN-CNN with test-time shifts, MNIST, 15 epochs",
         "mnist",
-        lambda: training.course_model("cnn", "mnist"),
-        *training.course_recipe("cnn", "mnist", 15),
+        lambda: recipes.course_model("cnn", "mnist"),
+        *recipes.course_recipe("cnn", "mnist", 15),
     ),
     "cnn-mnist-20": (
         "BN-CNN without test-time shifts, MNIST, 20 epochs",
         "mnist",
         CNN,
-        *training.course_recipe("cnn", "mnist", 20),
+        *recipes.course_recipe("cnn", "mnist", 20),
     ),
     # final models: every training image, settings chosen on the validation split above
     "mlp-fashion-all": (
         "MLP 256-128, Fashion-MNIST, 10 epochs, final: all 60,000 training images",
         "fashion-mnist",
         MLP,
-        *training.course_recipe("mlp", "fashion-mnist"),
+        *recipes.course_recipe("mlp", "fashion-mnist"),
     ),
     "mlp-mnist-all": (
         "MLP 256-128, MNIST, 10 epochs, final: all 60,000 training images",
         "mnist",
         MLP,
-        *training.course_recipe("mlp", "mnist"),
+        *recipes.course_recipe("mlp", "mnist"),
     ),
     "cnn-mnist-15-all": (
         "BN-CNN with test-time shifts, MNIST, 15 epochs, final: all 60,000 training images",
         "mnist",
-        lambda: training.course_model("cnn", "mnist"),
-        *training.course_recipe("cnn", "mnist", 15),
+        lambda: recipes.course_model("cnn", "mnist"),
+        *recipes.course_recipe("cnn", "mnist", 15),
     ),
     # notebook 03's ablation on Fashion-MNIST: one change per step, one recipe (the plain CNN's: peak lr 3e-3)
     "ablation-plain": (
@@ -102,13 +102,13 @@ CONFIGS = {
         "+ batch 64 (the BN-CNN's recipe)",
         "fashion-mnist",
         CNN,
-        *training.course_recipe("cnn", "fashion-mnist", 10),
+        *recipes.course_recipe("cnn", "fashion-mnist", 10),
     ),
     "ablation-flips": (
         "+ test-time flips",
         "fashion-mnist",
-        lambda: training.course_model("cnn", "fashion-mnist"),
-        *training.course_recipe("cnn", "fashion-mnist", 10),
+        lambda: recipes.course_model("cnn", "fashion-mnist"),
+        *recipes.course_recipe("cnn", "fashion-mnist", 10),
     ),
 }
 
@@ -125,9 +125,9 @@ def run(key: str, seed: int) -> dict:
     torch.manual_seed(seed)
     model = factory()
     history = training.fit(model, train, validation, recipe, augment=augment, seed=seed, progress=False, verbose=False)
-    device = training.pick_device()
-    final = training.final_metrics(model, history, test, device)
-    _, train_acc = training.evaluate(model, train.to(device), device)
+    device = hardware.pick_device()
+    final = recipes.final_metrics(model, history, test, device)
+    _, train_acc = evaluation.evaluate(model, train.to(device), device)
     record = {
         "val_acc": None if key.endswith("-all") else final["val_acc"],
         "test_acc": final["test_acc"],
@@ -139,7 +139,7 @@ def run(key: str, seed: int) -> dict:
     if views and not key.endswith("-all"):
         for view in views:  # the same weights, asked about each image once: what the test-time views are worth
             setattr(model, f"test_time_{view}", False)
-        record["val_acc_each_image_once"] = training.evaluate(model, validation.to(device), device)[1]
+        record["val_acc_each_image_once"] = evaluation.evaluate(model, validation.to(device), device)[1]
     return record
 
 
@@ -151,8 +151,8 @@ def main() -> None:
     # smoke mode (COURSE_SMOKE=1) checks the script on little data: it must not overwrite the real results
     path = config.REPO_ROOT / "build" / "seeds-smoke.json" if config.SMOKE else results.RESULTS_FILE
     saved = results.load(path)
-    hardware = training.describe_hardware()
-    print(hardware)
+    machine = hardware.describe_hardware()
+    print(machine)
     for key in args.only or CONFIGS:
         entry = saved["runs"].setdefault(key, {"seeds": {}})
         entry["description"] = CONFIGS[key][0]
@@ -165,7 +165,7 @@ def main() -> None:
                 f"train (eval mode) {record['train_acc']:.4f}  {record['seconds']:.0f} s",
                 flush=True,
             )
-            saved["hardware"] = hardware
+            saved["hardware"] = machine
             saved["date"] = datetime.date.today().isoformat()
             results.write(path, saved)  # after every run: nothing lost
     for title, keys in (("Headline results", results.HEADLINE), ("Notebook 03's ablation", results.ABLATION)):

@@ -7,7 +7,7 @@
     COURSE_PRECISION=float32 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/time_to_accuracy.py
 
 (a) reference: torchvision Dataset + ToTensor/Normalize + DataLoader (batch 64), Adam lr 1e-3, float32;
-(b) course: tensors in memory, ``training.short_budget_recipe()`` (AdamW with a one-cycle schedule over 2 epochs,
+(b) course: tensors in memory, ``recipes.short_budget_recipe()`` (AdamW with a one-cycle schedule over 2 epochs,
     batch 64, label smoothing, channels_last, bf16 autocast where the hardware runs it natively).
 
 Both train on the same 50,000 images with the same loop (``training.fit``) and stop once the validation accuracy
@@ -20,14 +20,14 @@ tensors is counted in its first epoch. A full run adds its result, under the CPU
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import statistics
 import time
 
 import torch
-from torch.utils.data import DataLoader, Subset
 
-from utils import config, data, results, training
+from utils import config, data, evaluation, hardware, recipes, results, training
 from utils.models import CNN
 
 DATASET = "fashion-mnist"
@@ -42,11 +42,7 @@ def splits(limit):
 
 def run_reference(args, limit) -> tuple[training.History, CNN]:
     began = time.perf_counter()
-    everything, train, validation = splits(limit)
-    images = data.load_dataset(DATASET, "train", transform=data.default_transform(DATASET), limit=limit)
-    train_index, val_index = data.validation_indices(everything.labels)
-    loader = DataLoader(Subset(images, train_index.tolist()), batch_size=64, shuffle=True)
-    val_loader = DataLoader(Subset(images, val_index.tolist()), batch_size=1024)
+    loader, val_loader = data.validation_loaders(DATASET, batch_size=64, limit=limit)
     setup = time.perf_counter() - began
     recipe = training.Recipe(
         epochs=args.max_epochs,
@@ -77,9 +73,9 @@ def run_course(args, limit) -> tuple[training.History, CNN]:
     began = time.perf_counter()
     _, train, validation = splits(limit)
     setup = time.perf_counter() - began
-    recipe = training.short_budget_recipe()
+    recipe = recipes.short_budget_recipe()
     if args.quick:
-        recipe.epochs = args.max_epochs
+        recipe = dataclasses.replace(recipe, epochs=args.max_epochs)
     torch.manual_seed(args.seed)
     model = CNN()
     reached = lambda h: h.val_acc[-1] >= args.target  # noqa: E731
@@ -97,7 +93,7 @@ def main() -> None:
     args.target = 0.85 if args.quick else 0.91
     args.max_epochs = 4 if args.quick else 15
 
-    print(training.describe_hardware())
+    print(hardware.describe_hardware())
     print(f"== (a) reference recipe: DataLoader batch 64, Adam 1e-3, float32 (at most {args.max_epochs} epochs)")
     reference = run_reference(args, limit)
     print("== (b) course recipe for a short budget: tensors in memory, 2-epoch one-cycle, batch 64, channels_last")
@@ -116,10 +112,10 @@ def main() -> None:
         print(f"{epoch + 1:>5} | {cells[0]:>19} | {cells[1]:>17}")
 
     summary = {}
-    device = training.pick_device()
+    device = hardware.pick_device()
     for name, (history, model) in {"reference": reference, "course": course}.items():
         reached = training.time_to_target(history, args.target)
-        _, test_acc = training.evaluate(model, test.to(device), device)
+        _, test_acc = evaluation.evaluate(model, test.to(device), device)
         summary[name] = {
             "images_per_s": images / statistics.median(history.seconds),
             "epochs": history.epochs,
@@ -140,15 +136,15 @@ def main() -> None:
         print(f"{label}: not computable: a recipe did not reach {args.target:.0%} within {args.max_epochs} epochs")
     if not args.quick and not config.SMOKE:
         saved = results.read(RESULTS_FILE)
-        saved[training.cpu_class()] = {
-            "hardware": training.describe_hardware(),
+        saved[hardware.cpu_class()] = {
+            "hardware": hardware.describe_hardware(),
             "date": datetime.date.today().isoformat(),
             "target": args.target,
             "speedup": speedup,
             **summary,
         }
         results.write(RESULTS_FILE, saved)
-        print(f"saved under {training.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
+        print(f"saved under {hardware.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
 
 
 if __name__ == "__main__":

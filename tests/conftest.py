@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from utils import config
+from utils.datasets import DATASETS
 from utils.machinery import sources
 
-SYSTEM_FASHION = sources.FILES["fashion-mnist"].system_dir
+SYSTEM_FASHION = DATASETS["fashion-mnist"].system_dir
 FAKE_SIZES = {"train": 60, "test": 20}
 
 
@@ -23,7 +24,7 @@ def isolated_data(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    for files in sources.FILES.values():
+    for files in DATASETS.values():
         # port 9 (discard) refuses at once: the tests never reach the internet, even where it exists
         monkeypatch.setattr(files.torchvision_class, "mirrors", ["http://127.0.0.1:9/"])
     monkeypatch.setattr(sources, "_located", {})
@@ -54,8 +55,8 @@ def fake_fashion(tmp_path, monkeypatch) -> Path:
         content = sources.idx_bytes(array)
         (folder / f"{name}.gz").write_bytes(gzip.compress(content, mtime=0))
         content_md5[name] = hashlib.md5(content).hexdigest()
-    fake = replace(sources.FILES["fashion-mnist"], content_md5=content_md5, system_dir=None)
-    monkeypatch.setitem(sources.FILES, "fashion-mnist", fake)
+    fake = replace(DATASETS["fashion-mnist"], content_md5=content_md5, system_dir=None)
+    monkeypatch.setitem(DATASETS, "fashion-mnist", fake)
     return folder
 
 
@@ -63,7 +64,7 @@ def fake_fashion(tmp_path, monkeypatch) -> Path:
 def fake_system_copy(fake_fashion, monkeypatch) -> Path:
     """The synthetic Fashion-MNIST files as the system copy (Debian's package) would hold them."""
     monkeypatch.setitem(
-        sources.FILES, "fashion-mnist", replace(sources.FILES["fashion-mnist"], system_dir=fake_fashion)
+        DATASETS, "fashion-mnist", replace(DATASETS["fashion-mnist"], system_dir=fake_fashion)
     )
     return fake_fashion
 

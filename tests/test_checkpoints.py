@@ -4,11 +4,12 @@ import time
 import pytest
 import torch
 
-from utils import checkpoints, config, data, models, training
+from utils import checkpoints, config, data, models, recipes, training
 from utils.checkpoints import CheckpointError
+from utils.datasets import DATASETS
 from utils.machinery import sources
 
-SPEC = data.DATASETS["mnist"]
+SPEC = DATASETS["mnist"]
 
 
 def _save(path, model, history=None, optimizer=None):
@@ -33,7 +34,7 @@ def test_round_trip_gives_identical_logits(tmp_path):
 
 @pytest.mark.parametrize("dataset, view", [("fashion-mnist", "test_time_flips"), ("mnist", "test_time_shifts")])
 def test_a_checkpoint_keeps_its_test_time_views(tmp_path, dataset, view):
-    model = training.course_model("cnn", dataset).eval()
+    model = recipes.course_model("cnn", dataset).eval()
     checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset=dataset, history={"val_acc": [0.5]})
     loaded = checkpoints.load_checkpoint(tmp_path / "cnn.pt")
     assert getattr(loaded.model, view)
@@ -126,10 +127,10 @@ def test_weights_that_do_not_fit_are_reported(tmp_path):
 
 def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
     monkeypatch.setattr(config, "SMOKE", True)
-    first = training.load_or_train("mlp", "mnist", epochs=1)
+    first = recipes.load_or_train("mlp", "mnist", epochs=1)
     assert "No usable checkpoint at" in capsys.readouterr().out
     assert first.path.exists() and first.is_sample and first.epoch == 1
-    second = training.load_or_train("mlp", "mnist", epochs=1)
+    second = recipes.load_or_train("mlp", "mnist", epochs=1)
     assert "Loaded" in capsys.readouterr().out
     images = torch.randn(4, 1, 28, 28)
     assert torch.equal(first.model(images), second.model(images))
@@ -140,7 +141,7 @@ def test_metadata_is_derived_from_the_dataset_name(tmp_path):
         tmp_path / "m.pt", models.MLP(hidden=[8]), dataset="fashion-mnist", history={"val_acc": [0.5]}, is_sample=False
     )
     loaded = checkpoints.load_checkpoint(path)
-    fashion = data.DATASETS["fashion-mnist"]
+    fashion = DATASETS["fashion-mnist"]
     assert (loaded.classes, loaded.mean, loaded.std) == (list(fashion.classes), fashion.mean, fashion.std)
     assert (
         _save(tmp_path / "sample.pt", models.MLP(hidden=[8]))
@@ -210,10 +211,10 @@ def test_twenty_outputs_for_ten_classes_is_refused(tmp_path):
 
 def test_load_or_train_retrains_over_an_unusable_checkpoint_and_keeps_it_aside(monkeypatch, capsys):
     monkeypatch.setattr(config, "SMOKE", True)
-    path = training.default_checkpoint("mlp", "mnist")
+    path = recipes.default_checkpoint("mlp", "mnist")
     _edited(_save(path, models.MLP(hidden=[8])), EDITS["no dataset"])
     broken = path.read_bytes()
-    loaded = training.load_or_train("mlp", "mnist", epochs=1)
+    loaded = recipes.load_or_train("mlp", "mnist", epochs=1)
     assert "Cannot use it" in capsys.readouterr().out
     assert loaded.epoch == 1 and path.with_name("mlp-mnist.pt.unusable").read_bytes() == broken
 
@@ -271,14 +272,14 @@ def test_a_full_disk_during_the_save_is_one_clear_error(tmp_path, monkeypatch):
 def test_load_or_train_never_overwrites_a_checkpoint_trained_on_other_data(monkeypatch, capsys):
     """A model trained on full MNIST is kept aside when the data falls back to the sample, not overwritten."""
     monkeypatch.setattr(config, "SMOKE", True)
-    path = training.default_checkpoint("mlp", "mnist")
+    path = recipes.default_checkpoint("mlp", "mnist")
     checkpoints.save_checkpoint(
         path, models.MLP(hidden=[8]), dataset="mnist", history={"val_acc": [0.97]}, is_sample=False
     )
     full = path.read_bytes()
     for _ in range(2):
         path.write_bytes(full)
-        training.load_or_train("mlp", "mnist", epochs=1)
+        recipes.load_or_train("mlp", "mnist", epochs=1)
         assert "was trained on other data; moved it to" in capsys.readouterr().out
     assert path.with_name("mlp-mnist.pt.other-data").read_bytes() == full
     assert path.with_name("mlp-mnist.pt.other-data.2").read_bytes() == full  # the first one kept too

@@ -3,9 +3,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from utils import config, data
+from utils.datasets import DATASETS
 
-MNIST = data.DATASETS["mnist"]
-FASHION = data.DATASETS["fashion-mnist"]
+MNIST = DATASETS["mnist"]
+FASHION = DATASETS["fashion-mnist"]
 
 
 def test_unknown_dataset_lists_the_valid_ones():

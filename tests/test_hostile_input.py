@@ -25,11 +25,12 @@ from PIL import Image, PngImagePlugin
 
 from utils import checkpoints, config, data, models, predict, results
 from utils.checkpoints import CheckpointError
+from utils.datasets import DATASETS
 from utils.machinery import signals, sources
 from utils.train import main as train_main
 
 ESCAPES = "ansi_\x1b[31mRED\x1b[0m_\x1b]0;pwned\a"
-MNIST_FILES = sources.FILES["mnist"]
+MNIST_FILES = DATASETS["mnist"]
 
 
 def _save(path, model=None):
@@ -366,6 +367,6 @@ def test_a_long_strip_with_a_line_is_read_not_called_empty(tmp_path):
 def test_another_datasets_files_are_named_for_what_they_are(tmp_path, fake_fashion, monkeypatch):
     """Fashion-MNIST's files in the MNIST folder: 'Fashion-MNIST's file', not just 'not the original'."""
     fake_mnist = {name: "0" * 32 for name in MNIST_FILES.names}
-    monkeypatch.setitem(sources.FILES, "mnist", dataclasses.replace(MNIST_FILES, content_md5=fake_mnist))
+    monkeypatch.setitem(DATASETS, "mnist", dataclasses.replace(MNIST_FILES, content_md5=fake_mnist))
     with pytest.raises(sources.DataIntegrityError, match="is Fashion-MNIST's file, not MNIST's"):
-        sources.read_original(fake_fashion, "train-images-idx3-ubyte", sources.FILES["mnist"])
+        sources.read_original(fake_fashion, "train-images-idx3-ubyte", DATASETS["mnist"])

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from utils import models, training
+from utils import models, recipes
 
 
 def test_cnn_is_the_reference_architecture():
@@ -76,10 +76,10 @@ def test_test_time_views_average_each_image_with_its_views_in_eval_mode_only(vie
 
 
 def test_the_course_cnn_averages_over_views_that_keep_the_class():
-    fashion, digits = training.course_model("cnn", "fashion-mnist"), training.course_model("cnn", "mnist")
+    fashion, digits = recipes.course_model("cnn", "fashion-mnist"), recipes.course_model("cnn", "mnist")
     assert fashion.test_time_flips and not fashion.test_time_shifts
     assert digits.test_time_shifts and not digits.test_time_flips  # a mirrored 2 is not a 2
-    assert isinstance(training.course_model("mlp", "fashion-mnist"), models.MLP)
+    assert isinstance(recipes.course_model("mlp", "fashion-mnist"), models.MLP)
 
 
 def test_mlp_hidden_layers_are_configurable():

@@ -7,8 +7,9 @@ import torch
 from PIL import Image
 
 from utils import checkpoints, data, models, predict
+from utils.datasets import DATASETS
 
-SPEC = data.DATASETS["mnist"]
+SPEC = DATASETS["mnist"]
 CENTRE = (13.5, 13.5)
 
 

@@ -20,15 +20,16 @@ import torch
 from torchvision import datasets
 
 from utils import config, data
+from utils.datasets import DATASETS
 from utils.machinery import sources
 from utils.machinery.sources import DataFolderError, DataIntegrityError, DataNotFoundError
 
-MNIST = sources.FILES["mnist"]
+MNIST = DATASETS["mnist"]
 NAMES = MNIST.names
 
 
 def fashion():
-    return sources.FILES["fashion-mnist"]
+    return DATASETS["fashion-mnist"]
 
 
 def raw(root: Path) -> Path:
@@ -82,7 +83,7 @@ def test_mnist_sample_is_real_mnist_and_the_split_is_fixed(tmp_path, monkeypatch
     again = data.load_tensors("mnist", "test", limit=None)
     assert torch.equal(first.images, again.images) and torch.equal(first.labels, again.labels)
     pixels = data.load_dataset("mnist", "train").data.float() / 255
-    spec = data.DATASETS["mnist"]
+    spec = DATASETS["mnist"]
     assert abs(pixels.mean().item() - spec.mean) < 0.01 and abs(pixels.std().item() - spec.std) < 0.01
 
 
@@ -96,7 +97,7 @@ def _serve(folder):
 
 def test_download_through_torchvision_from_a_local_mirror(tmp_path, isolated_data, monkeypatch, capsys):
     """Serve MNIST-format .gz files over HTTP on localhost and let torchvision download them."""
-    sample = sources.build_mnist_sample(tmp_path / "sample") / "MNIST" / "raw"
+    sample = sources.build_sample(DATASETS["mnist"], tmp_path / "sample") / "MNIST" / "raw"
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     resources, content_md5 = [], {}
@@ -109,7 +110,7 @@ def test_download_through_torchvision_from_a_local_mirror(tmp_path, isolated_dat
     try:
         monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
         monkeypatch.setattr(datasets.MNIST, "resources", resources)
-        monkeypatch.setitem(sources.FILES, "mnist", replace(MNIST, content_md5=content_md5))
+        monkeypatch.setitem(DATASETS, "mnist", replace(MNIST, content_md5=content_md5))
         source = data.locate("mnist")
     finally:
         server.shutdown()
@@ -149,7 +150,7 @@ def test_garbage_inside_a_gz_is_one_clear_line_everywhere(isolated_data, fake_fa
     with pytest.raises(DataIntegrityError, match="train-labels-idx1-ubyte.gz is truncated or corrupt"):
         sources.import_folder(fake_fashion, fashion(), isolated_data)
     assert not raw(isolated_data).exists() or not any(raw(isolated_data).iterdir())  # all or nothing
-    monkeypatch.setitem(sources.FILES, "fashion-mnist", replace(fashion(), system_dir=fake_fashion))
+    monkeypatch.setitem(DATASETS, "fashion-mnist", replace(fashion(), system_dir=fake_fashion))
     assert sources.main(["info"]) == 0
     assert "PROBLEM" in capsys.readouterr().out
     with pytest.raises(DataNotFoundError, match="system copy: .*truncated or corrupt"):

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from utils import checkpoints, config, training
+from utils import checkpoints, config, recipes, training
 from utils.train import main
 
 SMOKE_BATCHES = math.ceil(config.SMOKE_LIMITS["train"] / training.Recipe().batch_size)
@@ -69,7 +69,7 @@ def test_an_unwritable_save_target_is_refused_before_training(tmp_path, smoke, c
 
 def _interrupt_at(monkeypatch, batch: int) -> None:
     """Make the course recipe's augmentation raise KeyboardInterrupt (Ctrl-C) at the given training batch."""
-    recipe_of = training.course_recipe
+    recipe_of = recipes.course_recipe
 
     def interrupting_recipe(model, dataset, epochs=None):
         recipe, _ = recipe_of(model, dataset, epochs)
@@ -82,7 +82,7 @@ def _interrupt_at(monkeypatch, batch: int) -> None:
 
         return recipe, augment
 
-    monkeypatch.setattr(training, "course_recipe", interrupting_recipe)
+    monkeypatch.setattr(recipes, "course_recipe", interrupting_recipe)
 
 
 def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, capsys):

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from utils import config, data, models, training
+from utils import config, data, evaluation, hardware, models, recipes, training
 
 FAST = training.Recipe(epochs=1, batch_size=64)
 
@@ -38,7 +38,7 @@ def test_mlp_learns_well_above_chance(digits):
 def test_accuracy_is_counted_over_every_sample(digits):
     model = models.MLP(hidden=[16])
     _, test = digits
-    loss, accuracy = training.evaluate(model, data.iterate_batches(test, 128, shuffle=False), torch.device("cpu"))
+    loss, accuracy = evaluation.evaluate(model, data.iterate_batches(test, 128, shuffle=False), torch.device("cpu"))
     with torch.no_grad():
         logits = model(test.images)
     assert accuracy == (logits.argmax(1) == test.labels).sum().item() / 500  # 500 = 3 x 128 + 116
@@ -118,30 +118,30 @@ def test_bad_schedule_is_refused(digits):
 
 
 def test_pick_device_prefers_what_is_asked_and_refuses_what_is_not_here():
-    assert training.pick_device("cpu").type == "cpu"
-    assert training.pick_device(torch.device("cpu")) == torch.device("cpu")
-    assert training.pick_device().type in ("cuda", "mps", "cpu")
+    assert hardware.pick_device("cpu").type == "cpu"
+    assert hardware.pick_device(torch.device("cpu")) == torch.device("cpu")
+    assert hardware.pick_device().type in ("cuda", "mps", "cpu")
     with pytest.raises(ValueError, match="unknown device 'quantum'; use cuda, mps or cpu"):
-        training.pick_device("quantum")
+        hardware.pick_device("quantum")
     with pytest.raises(ValueError, match="device 'cuda:99' is not available on this machine"):
-        training.pick_device("cuda:99")
+        hardware.pick_device("cuda:99")
 
 
 def test_course_recipe_gives_each_model_and_dataset_its_augmentation():
-    recipe, augment = training.course_recipe("mlp", "fashion-mnist")
+    recipe, augment = recipes.course_recipe("mlp", "fashion-mnist")
     assert augment is None and recipe.lr == 2e-3
-    recipe, augment = training.course_recipe("cnn", "fashion-mnist", epochs=3)
+    recipe, augment = recipes.course_recipe("cnn", "fashion-mnist", epochs=3)
     assert recipe.epochs == 3 and recipe.label_smoothing == 0.1
     assert (augment.hflip, augment.max_degrees) == (True, 0.0)
-    _, augment = training.course_recipe("cnn", "mnist")
+    _, augment = recipes.course_recipe("cnn", "mnist")
     assert not augment.hflip and augment.max_degrees > 0  # a mirrored 2 is not a 2
 
 
 def test_course_recipe_refuses_unknown_names():
     with pytest.raises(ValueError, match="unknown model 'resnet'.*mlp, cnn, plain-cnn"):
-        training.course_recipe("resnet", "mnist")
+        recipes.course_recipe("resnet", "mnist")
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
-        training.course_recipe("cnn", "cifar10")
+        recipes.course_recipe("cnn", "cifar10")
 
 
 def test_resumed_optimizer_state_follows_the_model_to_its_device(tmp_path, digits):
@@ -171,20 +171,20 @@ def test_bf16_counts_as_fast_on_a_gpu_only_where_it_is_native(monkeypatch):
         return including_emulation
 
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", t4)
-    assert not training.bf16_is_fast(torch.device("cuda"))
-    assert not training.bf16_is_fast(torch.device("mps"))
+    assert not hardware.bf16_is_fast(torch.device("cuda"))
+    assert not hardware.bf16_is_fast(torch.device("mps"))
 
 
 def test_course_precision_float32_turns_autocast_off_and_says_so(digits, monkeypatch, capsys):
     used = []
-    real_autocast = training.autocast
+    real_autocast = hardware.autocast
 
     def recording_autocast(device, enabled):
         used.append(enabled)
         return real_autocast(device, enabled)
 
     monkeypatch.setattr(training, "autocast", recording_autocast)
-    monkeypatch.setattr(training, "bf16_is_fast", lambda device: True)
+    monkeypatch.setattr(hardware, "bf16_is_fast", lambda device: True)
     monkeypatch.setattr(config, "FORCE_FLOAT32", True)
     model = models.MLP(hidden=[16])
     training.fit(model, *digits, training.Recipe(epochs=1, mixed_precision=True), progress=False)
@@ -209,7 +209,7 @@ def test_fit_the_checkpoint_and_notebook_04_report_the_same_accuracy(smoke, tmp_
     from utils import checkpoints, evaluation
 
     path = tmp_path / "cnn.pt"
-    model, history = training.train_model("cnn", "mnist", epochs=1, save=path, progress=False)
+    model, history = recipes.train_model("cnn", "mnist", epochs=1, save=path, progress=False)
     saved = checkpoints.load_checkpoint(path, expect_model="cnn")
     train, validation = data.validation_split(data.load_tensors("mnist", "train"))
     test = data.load_tensors("mnist", "test")

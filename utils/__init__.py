@@ -1,3 +1,20 @@
-"""Shared helpers of the course, one module per topic: config, data, models, training, evaluation,
-plots, checkpoints, predict; data_sources holds where the dataset files come from and how they are checked.
-The command-line tools are ``python -m utils.data``, ``utils.train`` and ``utils.predict``."""
+"""The course's shared helpers.
+
+The modules a learner reads, each what one notebook teaches:
+
+- ``datasets``: what the course knows about each dataset, one record per dataset (notebook 01);
+- ``data``: loading a dataset, the whole split as tensors, the validation split, batches, augmentation (01);
+- ``models``: the MLP and the CNNs (02, 03);
+- ``training``: one epoch by hand, ``History``, ``Recipe``, ``fit`` (02, 03);
+- ``evaluation``: running a model over a split, accuracy, confusion, per-class metrics (04);
+- ``recipes``: how the course trains each model on each dataset, ``train_model`` and ``load_or_train`` (03-05);
+- ``checkpoints``: saving and loading a trained model safely (05);
+- ``predict``: your own images, prepared the way MNIST was made (05);
+- ``hardware``: the device and the precision it trains in (06);
+- ``plots``: the figures; ``config``: the settings (``COURSE_*``) and paths; ``files``: writing files safely.
+
+The machinery, which keeps the course working and honest and which learners are never sent to, is in
+``utils.machinery`` (where the files come from, the notebook runner, the command lines); ``results`` reads the
+benchmarks' results files for the README and notebook 03. The commands are ``python -m utils.data``,
+``python -m utils.train`` and ``python -m utils.predict``.
+"""

@@ -22,7 +22,8 @@ import torchvision
 from torch import nn
 
 from utils.config import display_path, safe_text
-from utils.data import DATASETS, get_spec, locate
+from utils.data import locate
+from utils.datasets import DATASETS, get_spec
 from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
 from utils.models import MODELS, build_model, model_name
 
@@ -61,6 +62,7 @@ def library_versions() -> dict[str, str]:
     }
 
 
+# Printed by notebook 05 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def save_checkpoint(
     path: str | Path,
     model: nn.Module,
@@ -262,6 +264,44 @@ def load_checkpoint(
     path = Path(path)
     payload = _read(path, map_location)
     shown = display_path(path)
+    _check_format(payload, shown)
+    name, config = _model_of(payload, shown, expect_model)
+    dataset_name, classes, mean, std, is_sample = _dataset_of(payload, shown)
+    epoch = _field(payload, "epoch", int, shown)
+    metrics = _field(payload, "metrics", dict, shown)
+    _number(metrics.get("val_acc"), shown, "recorded validation accuracy", 0.0, 1.0)
+    if "test_acc" in metrics:
+        _number(metrics["test_acc"], shown, "recorded test accuracy", 0.0, 1.0)
+    history = _field(payload, "history", dict, shown)
+    if epoch < 1 or not all(isinstance(values, list) for values in history.values()):
+        raise CheckpointError(f"{shown}: its epoch count or history is not valid. Train and save it again.")
+    recipe, versions = (_optional(payload, key, dict, shown, {}) for key in ("recipe", "versions"))
+    model = _rebuild(name, config, _field(payload, "state_dict", dict, shown), shown)
+    if model.config.get("num_classes") != len(classes):
+        raise CheckpointError(
+            f"{shown}: its model has {model.config.get('num_classes')} outputs for "
+            f"{len(classes)} classes. Train and save it again."
+        )
+    return Checkpoint(
+        model=model.eval(),
+        model_name=name,
+        dataset=dataset_name,
+        classes=classes,
+        mean=mean,
+        std=std,
+        is_sample=is_sample,
+        epoch=epoch,
+        metrics=dict(metrics),
+        history=dict(history),
+        recipe=dict(recipe),
+        versions=dict(versions),
+        optimizer_state=payload.get("optimizer_state"),
+        path=path,
+    )
+
+
+def _check_format(payload, shown: str) -> None:
+    """A dict saved by this version of the course's ``save_checkpoint``, or one clear error."""
     if isinstance(payload, dict) and str(payload.get("format", "")).startswith("image-classification-course/"):
         if payload["format"] != FORMAT:
             raise CheckpointError(
@@ -278,12 +318,21 @@ def load_checkpoint(
             f"{shown} is a PyTorch file but not one of this course's checkpoints (it holds: {keys}). "
             f"Save models with utils.checkpoints.save_checkpoint."
         )
+
+
+def _model_of(payload: dict, shown: str, expect_model: str | None) -> tuple[str, dict]:
+    """The model's course name and constructor arguments."""
     model_info = _field(payload, "model", dict, shown)
     name = _field(model_info, "name", str, shown, "model ")
     if name not in MODELS:
         raise CheckpointError(f"{shown} holds a {name!r} model, which this course does not have ({', '.join(MODELS)}).")
     if expect_model is not None and name != expect_model:
         raise CheckpointError(f"{shown} holds a {name!r} model, not a {expect_model!r}: pick the matching checkpoint.")
+    return name, _field(model_info, "config", dict, shown, "model ")
+
+
+def _dataset_of(payload: dict, shown: str) -> tuple[str, list[str], float, float, bool]:
+    """The dataset's name, classes, normalization and whether it was an offline sample, checked against its record."""
     dataset = _field(payload, "dataset", dict, shown)
     dataset_name = _field(dataset, "name", str, shown, "dataset ")
     if dataset_name not in DATASETS:
@@ -298,18 +347,11 @@ def load_checkpoint(
         )
     mean = _number(dataset.get("mean"), shown, "normalization mean", -1.0, 1.0)
     std = _number(dataset.get("std"), shown, "normalization std", 1e-6, 10.0)
-    epoch = _field(payload, "epoch", int, shown)
-    metrics = _field(payload, "metrics", dict, shown)
-    _number(metrics.get("val_acc"), shown, "recorded validation accuracy", 0.0, 1.0)
-    if "test_acc" in metrics:
-        _number(metrics["test_acc"], shown, "recorded test accuracy", 0.0, 1.0)
-    history = _field(payload, "history", dict, shown)
-    if epoch < 1 or not all(isinstance(values, list) for values in history.values()):
-        raise CheckpointError(f"{shown}: its epoch count or history is not valid. Train and save it again.")
-    config = _field(model_info, "config", dict, shown, "model ")
-    weights = _field(payload, "state_dict", dict, shown)
-    recipe, versions = (_optional(payload, key, dict, shown, {}) for key in ("recipe", "versions"))
-    is_sample = _optional(dataset, "is_sample", bool, shown, False, "dataset ")
+    return dataset_name, classes, mean, std, _optional(dataset, "is_sample", bool, shown, False, "dataset ")
+
+
+def _rebuild(name: str, config: dict, weights: dict, shown: str) -> nn.Module:
+    """The model with its weights, after checking them on the meta device (no memory is spent on a mismatch)."""
     if any(
         torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all()
         for value in weights.values()
@@ -325,25 +367,4 @@ def load_checkpoint(
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         detail = next((line for line in lines if not line.startswith("Error(s) in loading")), type(error).__name__)
         raise CheckpointError(f"{shown}: its weights do not fit a {name!r} model ({safe_text(detail)}).") from None
-    if model.config.get("num_classes") != len(classes):
-        raise CheckpointError(
-            f"{shown}: its model has {model.config.get('num_classes')} outputs for "
-            f"{len(classes)} classes. Train and save it again."
-        )
-    model.eval()
-    return Checkpoint(
-        model=model,
-        model_name=name,
-        dataset=dataset_name,
-        classes=classes,
-        mean=mean,
-        std=std,
-        is_sample=is_sample,
-        epoch=epoch,
-        metrics=dict(metrics),
-        history=dict(history),
-        recipe=dict(recipe),
-        versions=dict(versions),
-        optimizer_state=payload.get("optimizer_state"),
-        path=path,
-    )
+    return model

@@ -1,15 +1,16 @@
 """MNIST and Fashion-MNIST for training: the classic ``Dataset``/``DataLoader`` path, the fast path (the
 whole split as tensors in memory), and augmentation on tensors. This is the code notebook 01 teaches.
 
-Where the files come from (the data folder, a system copy, a download, the MNIST sample), how they are
-checked and repaired, and the command ``python -m utils.data fetch`` live in ``utils/machinery/sources.py``.
+What the course knows about each dataset is its record in ``utils/datasets.py``. Where the files come from (the
+data folder, a system copy, a download, the MNIST sample), how they are checked and repaired, and the command
+``python -m utils.data fetch`` are machinery: ``utils/machinery/sources.py``.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,52 +18,15 @@ import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision import datasets, transforms
+from torchvision import transforms
 
 from utils import config
-from utils.machinery.sources import files_of, locate
+from utils.datasets import get_spec
+from utils.machinery.sources import locate
 
 SPLITS = ("train", "test")
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """What training needs to know about a dataset. ``mean``/``std`` are computed in notebook 01.
-    ``mirror_keeps_class``: a mirrored image shows the same class (a shirt), so mirroring may augment the data
-    and test-time flips may average over it; a mirrored 2 is not a 2."""
-
-    name: str
-    classes: tuple[str, ...]
-    mean: float
-    std: float
-    mirror_keeps_class: bool = False
-
-    @property
-    def title(self) -> str:
-        return files_of(self.name).title
-
-    @property
-    def torchvision_class(self) -> type[datasets.MNIST]:
-        return files_of(self.name).torchvision_class
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec("mnist", classes=tuple(str(digit) for digit in range(10)), mean=0.1307, std=0.3081),
-    "fashion-mnist": DatasetSpec(
-        "fashion-mnist",
-        classes=tuple(datasets.FashionMNIST.classes),
-        mean=0.2860,
-        std=0.3530,
-        mirror_keeps_class=True,
-    ),
-}
-
-
-def get_spec(name: str) -> DatasetSpec:
-    """The spec of a dataset by course name; unknown names get an error listing the valid ones."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(DATASETS)}")
-    return DATASETS[name]
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+"""What a loop can train or evaluate on: ``(images, labels)`` pairs, from ``iterate_batches`` or a ``DataLoader``."""
 
 
 def _check_split(split: str) -> None:
@@ -73,6 +37,7 @@ def _check_split(split: str) -> None:
 # --- the classic path: torchvision Dataset + transforms + DataLoader ---------------------------------
 
 
+# Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def default_transform(name: str) -> transforms.Compose:
     """PIL image -> float tensor in [0, 1] -> normalized with the training set's mean and std."""
     spec = get_spec(name)
@@ -93,6 +58,7 @@ def load_dataset(name: str, split: str = "train", transform=None, limit: int | N
     return Subset(dataset, range(min(limit, len(dataset)))) if limit else dataset
 
 
+# Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def make_loader(
     name: str,
     split: str = "train",
@@ -136,6 +102,7 @@ class InMemoryData:
         return (images * self.std + self.mean).clamp(0, 1)
 
 
+# Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def load_tensors(name: str, split: str = "train", limit: int | None | str = "auto") -> InMemoryData:
     """The fast path: convert uint8 pixels to normalized floats once, for the whole split.
 
@@ -161,6 +128,7 @@ VALIDATION_SHARE = 1 / 6  # 10,000 of the 60,000 training images
 VALIDATION_SEED = 2024
 
 
+# Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def validation_split(
     train: InMemoryData, share: float = VALIDATION_SHARE, seed: int = VALIDATION_SEED
 ) -> tuple[InMemoryData, InMemoryData]:
@@ -188,6 +156,18 @@ def validation_indices(
     return torch.from_numpy(np.sort(train_index)), torch.from_numpy(np.sort(validation_index))
 
 
+def validation_loaders(name: str, batch_size: int, limit: int | None | str = "auto") -> tuple[DataLoader, DataLoader]:
+    """The classic path over ``validation_split``'s images: a shuffled ``DataLoader`` over the images it trains on and
+    one over the validation images, read from the dataset with ``default_transform``."""
+    images = load_dataset(name, "train", transform=default_transform(name), limit=limit)
+    labels = images.dataset.targets[: len(images)] if isinstance(images, Subset) else images.targets
+    train_index, validation_index = validation_indices(labels)
+    return (
+        DataLoader(Subset(images, train_index.tolist()), batch_size=batch_size, shuffle=True),
+        DataLoader(Subset(images, validation_index.tolist()), batch_size=1024),
+    )
+
+
 class BatchIterator:
     """Batches of an ``InMemoryData`` by slicing a random permutation: no per-image Python work."""
 
@@ -197,6 +177,7 @@ class BatchIterator:
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.batch_size)
 
+    # Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         count = len(self.data)
         if self.shuffle:
@@ -223,6 +204,7 @@ def iterate_batches(
 # --- augmentation, per batch on tensors -------------------------------------------------------------
 
 
+# Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def random_affine(
     images: torch.Tensor,
     *,

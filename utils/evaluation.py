@@ -1,4 +1,5 @@
-"""Evaluate a trained model on a whole split: predictions, confusion matrix, per-class metrics, errors."""
+"""Evaluate a trained model on a whole split: the one pass every accuracy comes from (``predict_logits``), loss and
+accuracy (``evaluate``, what ``fit`` reports after each epoch), predictions, confusion matrix, per-class metrics."""
 
 from __future__ import annotations
 
@@ -11,8 +12,40 @@ import torch.nn.functional as F
 from sklearn.metrics import classification_report, confusion_matrix
 from torch import nn
 
-from utils.data import InMemoryData
-from utils.training import pick_device, predict_logits
+from utils.data import Batches, InMemoryData, iterate_batches
+from utils.hardware import pick_device
+
+
+def _as_batches(data: InMemoryData | Batches, batch_size: int, shuffle: bool, generator) -> Batches:
+    if isinstance(data, InMemoryData):
+        return iterate_batches(data, batch_size, shuffle=shuffle, generator=generator)
+    return data
+
+
+# Printed by notebook 02, 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
+@torch.inference_mode()
+def predict_logits(
+    model: nn.Module, data: InMemoryData | Batches, device: torch.device, *, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float32 logits and the labels of every sample of ``data``, in order: the one pass that every accuracy in
+    the course comes from (``fit``'s report, the checkpoints' metrics, notebook 04's evaluation).
+
+    Eval mode (dropout off, BatchNorm uses its running statistics), no autograd, no autocast and the default
+    memory layout, so the numbers do not depend on how the model was trained.
+    """
+    model.eval().to(memory_format=torch.contiguous_format)
+    logits, labels = [], []
+    for x, y in _as_batches(data, batch_size, False, None):
+        logits.append(model(x.to(device)).float())
+        labels.append(y.to(device))
+    return torch.cat(logits), torch.cat(labels)
+
+
+# Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
+def evaluate(model: nn.Module, data: InMemoryData | Batches, device: torch.device) -> tuple[float, float]:
+    """Cross-entropy (plain, without label smoothing, so that every model is measured alike) and accuracy."""
+    logits, labels = predict_logits(model, data, device)
+    return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).sum().item() / len(labels)
 
 
 @dataclass
@@ -49,6 +82,7 @@ class Predictions:
         return self.correct.sum().item() / len(self.labels)
 
 
+# Printed by notebook 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def predict(model: nn.Module, data: InMemoryData, *, device: str | None = None) -> Predictions:
     """Run ``model`` over every image of ``data`` (``training.predict_logits``: eval mode, float32), so its
     accuracy is exactly the one ``fit`` printed and the checkpoint recorded."""

@@ -1,11 +1,11 @@
 """Writing files safely: whole or not at all, and never over something that is not a regular file.
 
 The course writes each file (checkpoints, results files, imported data) to a temporary file beside the target and
-renames it over the target only once complete, so an interruption never leaves half a file: ``write_whole`` here, and
-the same steps in ``checkpoints.save_checkpoint`` (which notebook 05 prints) and ``data_sources._install`` (four files
-at once). A rename replaces *whatever* stands at the target, so a target that exists and is not a regular file
-(``/dev/null``, a named pipe, a socket) is refused first (``refuse_special``): as root (Colab, Docker) renaming over
-``/dev/null`` would turn it into an ordinary file that everything on the machine then fills.
+renames it over the target only once complete, so an interruption never leaves half a file: ``write_whole`` here,
+and the same steps in ``checkpoints.save_checkpoint`` (which notebook 05 prints) and ``machinery.sources._install``
+(four files at once). A rename replaces *whatever* stands at the target, so a target that exists and is not a
+regular file (``/dev/null``, a named pipe, a socket) is refused first (``refuse_special``): as root (Colab, Docker)
+renaming over ``/dev/null`` would turn it into an ordinary file that everything on the machine then fills.
 """
 
 from __future__ import annotations
@@ -75,3 +75,13 @@ def remove_stale(folder: Path, pattern: str, max_age_s: float) -> None:
         with contextlib.suppress(OSError):
             if time.time() - path.stat().st_mtime > max_age_s:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def set_aside(path: Path, tag: str) -> Path:
+    """Rename ``path`` to ``path.tag`` (or ``path.tag.2``, ...: an earlier one is never overwritten)."""
+    target, number = path.with_name(f"{path.name}.{tag}"), 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.{tag}.{number}")
+    os.replace(path, target)
+    return target

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 
+# Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
 class MLP(nn.Module):
     """Flatten -> hidden Linear+ReLU layers -> logits: sees pixels, not their neighbourhoods."""
 
@@ -48,6 +49,7 @@ def dropout(rate: float) -> list[nn.Module]:
     return [nn.Dropout(rate)] if rate else []
 
 
+# Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.
 class CNN(nn.Module):
     """The BN-CNN reference: two Conv-BatchNorm-ReLU-MaxPool blocks, dropout, a 128-unit head.
 
@@ -112,6 +114,7 @@ class CNN(nn.Module):
         return torch.stack([self.classifier(self.features(view)) for view in views]).mean(dim=0)
 
 
+# Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def one_pixel_shifts(images: torch.Tensor) -> list[torch.Tensor]:
     """The images moved one pixel up, down, left and right, the border pixel repeated into the gap."""
     height, width = images.shape[-2:]

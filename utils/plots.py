@@ -96,7 +96,7 @@ def class_balance(labels: torch.Tensor, classes: Sequence[str], title: str = "Im
 def training_curves(histories: dict[str, object], title: str = "") -> Figure:
     """Loss and accuracy per epoch, train (dashed) vs validation (solid), for one or several runs.
 
-    ``histories`` maps a run name to a ``utils.training.History``. The validation loss is plain cross-entropy for
+    ``histories`` maps a run name to a ``training.History``. The validation loss is plain cross-entropy for
     every model; the training loss is what the optimizer minimised (label smoothing included, where a recipe uses
     it), so it is drawn for a single run only: across recipes it would not compare like with like.
     """

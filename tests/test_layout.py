@@ -1,0 +1,71 @@
+"""The package's layout holds: imports point one way, the machinery stays out of the lessons, functions stay short.
+
+The modules at the top of ``utils/`` are what learners read; ``utils/machinery/`` is what keeps the course working.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import utils
+
+PACKAGE = Path(utils.__file__).parent
+ENTRY_POINTS = {"train"}  # utils/train.py only keeps `python -m utils.train` working
+LEARNERS = sorted(
+    path.stem for path in PACKAGE.glob("*.py") if path.stem not in {"__init__", "results", *ENTRY_POINTS}
+)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """The ``utils`` modules a file imports, anywhere in it (a function-level import counts too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("utils"):
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            found |= {name if (PACKAGE.parent / name.replace(".", "/")).with_suffix(".py").exists() else node.module
+                      for name in names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("utils")}
+    return found - {"utils"}
+
+
+GRAPH = {module_name(path): imports_of(path) for path in PACKAGE.rglob("*.py")}
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in GRAPH.get(start, ())
+        )
+
+    cycles = [name for name in GRAPH if reaches(name, name, set())]
+    assert not cycles, f"import cycles through {cycles}"
+
+
+def test_evaluation_does_not_import_training():
+    assert "utils.training" not in GRAPH["utils.evaluation"]
+
+
+@pytest.mark.parametrize("name", LEARNERS)
+def test_a_learners_module_imports_no_machinery_except_datas_one_call_to_locate_files(name):
+    machinery = {module for module in GRAPH[f"utils.{name}"] if module.startswith("utils.machinery")}
+    assert machinery <= ({"utils.machinery.sources"} if name == "data" else set()), machinery
+
+
+@pytest.mark.parametrize("name", LEARNERS)
+def test_no_function_in_a_learners_module_is_longer_than_a_screen(name):
+    tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+    long = {
+        node.name: node.end_lineno - node.lineno + 1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 60
+    }
+    assert not long, f"over 60 lines: {long}"

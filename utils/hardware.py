@@ -1,0 +1,88 @@
+"""The machine a model trains on: which device to use and which arithmetic it runs fast (notebook 06 explains).
+
+``pick_device`` chooses CUDA, then Apple's MPS, then the CPU. ``uses_bf16`` is the course's one rule for mixed
+precision: bfloat16 where the hardware runs it natively, float32 elsewhere or when ``COURSE_PRECISION=float32``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from utils import config
+
+
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """The fastest device available: CUDA, then Apple's MPS, then the CPU; or ``preferred``, if it is here."""
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if not preferred:
+        return torch.device(next(kind for kind, present in available.items() if present))
+    try:
+        device = torch.device(preferred)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in available:
+        raise ValueError(f"unknown device {str(preferred)!r}; use cuda, mps or cpu (or leave it out for the fastest)")
+    count = torch.cuda.device_count() if device.type == "cuda" else 1
+    if not available[device.type] or (device.index or 0) >= count:
+        raise ValueError(f"device {str(preferred)!r} is not available on this machine; use cpu, or leave it out")
+    return device
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether this hardware runs bfloat16 natively: NVIDIA GPUs from Ampere on, CPUs with AVX512-BF16 or AMX.
+
+    Elsewhere (a T4 GPU, most laptop CPUs, Apple's MPS) bf16 is emulated and slower than float32.
+    """
+    if device.type == "cuda":
+        try:
+            return torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # PyTorch before 2.4 counts emulation as support: ask for Ampere (8.0) or newer
+            return torch.cuda.get_device_capability(device)[0] >= 8
+    if device.type == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return False
+
+
+def uses_bf16(device: torch.device, setting: str | bool = "auto") -> bool:
+    """The course's one precision rule: train in bf16 autocast where the hardware runs it natively (``"auto"``, a
+    recipe's default) or where a recipe asks for it (``True``), and never when ``COURSE_PRECISION=float32``."""
+    wanted = bf16_is_fast(device) if setting == "auto" else bool(setting)
+    return wanted and not config.FORCE_FLOAT32
+
+
+def describe_precision(device: torch.device, mixed: bool) -> str:
+    """Which arithmetic a training uses, and why, for its first line."""
+    if mixed:
+        return "bf16 autocast"
+    if config.FORCE_FLOAT32:
+        return "float32, as COURSE_PRECISION=float32 asks"
+    return "float32" if not bf16_is_fast(device) else "float32, as the recipe asks"
+
+
+def describe_hardware(device: torch.device | str | None = None) -> str:
+    """One line for benchmarks: the device, the CPU's vector instructions and threads, the precision used."""
+    device = pick_device(device)
+    mixed = uses_bf16(device)
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        where = f"{torch.backends.cpu.get_cpu_capability()} CPU kernels, {torch.get_num_threads()} threads"
+    return f"{device} ({where}); {describe_precision(device, mixed)}; torch {torch.__version__}"
+
+
+def cpu_class() -> str:
+    """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
+    vector instructions PyTorch's kernels use, the threads."""
+    mixed = uses_bf16(torch.device("cpu"))
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
