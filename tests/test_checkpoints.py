@@ -14,7 +14,12 @@ SPEC = DATASETS["mnist"]
 
 def _save(path, model, history=None, optimizer=None):
     return checkpoints.save_checkpoint(
-        path, model, dataset="mnist", history=history or {"train_loss": [1.0], "val_acc": [0.5]}, optimizer=optimizer
+        path,
+        model,
+        dataset="mnist",
+        history=history or {"train_loss": [1.0], "val_acc": [0.5]},
+        optimizer=optimizer,
+        is_sample=False,
     )
 
 
@@ -35,7 +40,8 @@ def test_round_trip_gives_identical_logits(tmp_path):
 @pytest.mark.parametrize("dataset, view", [("fashion-mnist", "test_time_flips"), ("mnist", "test_time_shifts")])
 def test_a_checkpoint_keeps_its_test_time_views(tmp_path, dataset, view):
     model = recipes.course_model("cnn", dataset).eval()
-    checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset=dataset, history={"val_acc": [0.5]})
+    history = {"val_acc": [0.5]}
+    checkpoints.save_checkpoint(tmp_path / "cnn.pt", model, dataset=dataset, history=history, is_sample=False)
     loaded = checkpoints.load_checkpoint(tmp_path / "cnn.pt")
     assert getattr(loaded.model, view)
     images = torch.randn(4, 1, 28, 28)
@@ -143,10 +149,11 @@ def test_metadata_is_derived_from_the_dataset_name(tmp_path):
     loaded = checkpoints.load_checkpoint(path)
     fashion = DATASETS["fashion-mnist"]
     assert (loaded.classes, loaded.mean, loaded.std) == (list(fashion.classes), fashion.mean, fashion.std)
-    assert (
-        _save(tmp_path / "sample.pt", models.MLP(hidden=[8]))
-        and checkpoints.load_checkpoint(tmp_path / "sample.pt").is_sample
-    )  # offline, MNIST is the sample: derived from where the data was found
+    assert not loaded.is_sample
+    checkpoints.save_checkpoint(
+        tmp_path / "sample.pt", models.MLP(hidden=[8]), dataset="mnist", history={"val_acc": [0.5]}, is_sample=True
+    )
+    assert checkpoints.load_checkpoint(tmp_path / "sample.pt").is_sample  # train_model passes the data's is_sample
 
 
 def test_a_model_with_no_finished_epoch_is_not_saved(tmp_path):

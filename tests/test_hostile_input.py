@@ -35,7 +35,8 @@ MNIST_FILES = DATASETS["mnist"]
 
 def _save(path, model=None):
     return checkpoints.save_checkpoint(
-        path, model or models.MLP(hidden=[8]), dataset="mnist", history={"train_loss": [1.0], "val_acc": [0.5]}
+        path, model or models.MLP(hidden=[8]), dataset="mnist", history={"train_loss": [1.0], "val_acc": [0.5]},
+        is_sample=False,
     )
 
 
@@ -187,6 +188,7 @@ def test_file_names_with_escape_codes_and_newlines_print_escaped(tmp_path, capsy
     for path in (good, forged):
         Image.fromarray(digit).save(path, format="PNG")
     missing = tmp_path / f"gone_{ESCAPES}.png"
+    capsys.readouterr()  # the line saying where MNIST was found
     assert predict.main([str(good), str(forged), str(missing), "--checkpoint", str(checkpoint)]) == 1
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\a" not in out + err
@@ -275,6 +277,18 @@ def test_sigterm_and_sighup_stop_like_ctrl_c():
         assert signals.exit_code(stopped.value) == code
         assert signals.describe(stopped.value) == f"stopped by {number.name}"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_signal_ignored_before_stays_ignored():
+    """``nohup`` ignores SIGHUP so that a run survives a closed terminal: the course must not undo that."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with signals.stop_like_ctrl_c():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)  # ignored: nothing happens
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def test_sigterm_during_training_keeps_the_finished_epochs(tmp_path):

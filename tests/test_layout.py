@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import utils
+from utils.datasets import DATASETS
 
 PACKAGE = Path(utils.__file__).parent
 ENTRY_POINTS = {"train"}  # utils/train.py only keeps `python -m utils.train` working
@@ -69,3 +70,31 @@ def test_no_function_in_a_learners_module_is_longer_than_a_screen(name):
         if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 60
     }
     assert not long, f"over 60 lines: {long}"
+
+
+def test_checkpoints_ask_nothing_of_the_provisioning_code():
+    """Whether a model saw an offline sample travels with its data (``InMemoryData.is_sample``)."""
+    source = (PACKAGE / "checkpoints.py").read_text()
+    assert not {module for module in GRAPH["utils.checkpoints"] if "machinery" in module or module == "utils.data"}
+    assert "locate(" not in source
+
+
+def test_no_code_outside_the_dataset_records_compares_a_datasets_name():
+    names = set(DATASETS)
+    compared = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "datasets.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                if any(isinstance(side, ast.Constant) and side.value in names for side in sides):
+                    compared.append(f"{path.name}:{node.lineno}")
+    assert not compared, f"dataset names compared at {compared}: read the dataset's record instead"
+
+
+def test_every_package_folder_is_installed():
+    """``pip install .`` (not editable) ships only the packages pyproject.toml lists."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    assert listed == {module_name(path) for path in PACKAGE.rglob("__init__.py")}

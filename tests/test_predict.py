@@ -22,7 +22,11 @@ def mnist_digit():
 @pytest.fixture
 def checkpoint_path(tmp_path):
     return checkpoints.save_checkpoint(
-        tmp_path / "mlp.pt", models.MLP(hidden=[16]), dataset="mnist", history={"train_loss": [1.0], "val_acc": [0.1]}
+        tmp_path / "mlp.pt",
+        models.MLP(hidden=[16]),
+        dataset="mnist",
+        history={"train_loss": [1.0], "val_acc": [0.1]},
+        is_sample=False,
     )
 
 

@@ -2,13 +2,12 @@
 
 A checkpoint is a dict of tensors and plain Python values (str, int, float, bool, lists, dicts), so it
 loads with ``torch.load(..., weights_only=True)``: PyTorch's default since 2.6, which refuses files that
-would run code while loading. Writes are atomic: a temporary file is renamed over the target only once it
-is complete, so an interrupted save never destroys a good checkpoint.
+would run code while loading. Writes are whole or nothing (``files.write_whole``): a temporary file is renamed
+over the target only once it is complete, so an interrupted save never destroys a good checkpoint.
 """
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import pickle
@@ -22,9 +21,8 @@ import torchvision
 from torch import nn
 
 from utils.config import display_path, safe_text
-from utils.data import locate
 from utils.datasets import DATASETS, get_spec
-from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
+from utils.files import refuse_special, special_kind, write_whole
 from utils.models import MODELS, build_model, model_name
 
 FORMAT = "image-classification-course/2"  # 2: validation split; metrics hold val_acc and test_acc
@@ -72,20 +70,19 @@ def save_checkpoint(
     metrics: dict[str, float] | None = None,
     recipe: dict | None = None,
     optimizer: torch.optim.Optimizer | None = None,
-    is_sample: bool | None = None,
+    is_sample: bool,
 ) -> Path:
-    """Write model weights and metadata (and optionally the optimizer state, for resuming) atomically.
+    """Write the model's weights and plain metadata (and the optimizer's state, for resuming), whole or not at all.
 
-    The classes and normalization come from the dataset's name, and whether it was the MNIST sample from
-    where ``locate`` found the data, so the metadata cannot disagree with the data the model saw. ``metrics``
-    (``training.final_metrics``: validation and test accuracy) default to the last epoch's validation accuracy.
+    The classes and normalization come from the dataset's record, so the metadata cannot disagree with the data the
+    model saw; ``is_sample`` (the training data's own ``is_sample``) says whether that was an offline sample.
+    ``metrics`` (validation and test accuracy: ``recipes.final_metrics``) default to the last epoch's validation
+    accuracy.
     """
     path = Path(path)
     spec = get_spec(dataset)
     if not history.get("val_acc"):
         raise CheckpointError(f"nothing to save to {display_path(path)}: no epoch has finished yet")
-    if is_sample is None:
-        is_sample = locate(dataset, quiet=True).is_sample
     payload = {
         "format": FORMAT,
         "model": {"name": model_name(model), "config": dict(model.config)},
@@ -106,19 +103,14 @@ def save_checkpoint(
     if optimizer is not None:
         payload["optimizer_state"] = optimizer.state_dict()
     check_writable(path)
-    remove_stale(path.parent, f".{glob.escape(path.name)}.*.partial", STALE_AFTER_S)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        torch.save(payload, temporary)
-        os.replace(temporary, path)  # atomic on the same file system
+    try:  # to a temporary file, renamed over ``path`` once complete: an interrupted save never damages a good file
+        return write_whole(path, lambda temporary: torch.save(payload, temporary), CheckpointError)
+    except CheckpointError:
+        raise
     except (OSError, RuntimeError) as error:  # a full disk comes out of torch.save as a RuntimeError
         reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
-        raise CheckpointError(
-            f"could not write {display_path(path)} ({reason}); a file already there is unchanged"
-        ) from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+        shown = display_path(path)
+        raise CheckpointError(f"could not write {shown} ({reason}); a file already there is unchanged") from None
 
 
 def path_names_a_folder(path: str | Path) -> bool:
@@ -131,6 +123,8 @@ def check_writable(path: str | Path) -> None:
     """Refuse, before any training, a checkpoint path that cannot be written (a folder, a path under a
     file, a read-only folder, a device, a pipe or a socket, a symbolic link loop)."""
     shown = display_path(Path(path))
+    if path_names_a_folder(path) and Path(path).exists() and not Path(path).is_dir():
+        raise CheckpointError(f"{shown} is a file, not a folder: give the file's own path, without a trailing /")
     if path_names_a_folder(path) or Path(path).is_dir():
         raise CheckpointError(
             f"{shown} is a folder; give a file name such as {display_path(Path(path) / 'model.pt')}"

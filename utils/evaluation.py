@@ -84,7 +84,7 @@ class Predictions:
 
 # Printed by notebook 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def predict(model: nn.Module, data: InMemoryData, *, device: str | None = None) -> Predictions:
-    """Run ``model`` over every image of ``data`` (``training.predict_logits``: eval mode, float32), so its
+    """Run ``model`` over every image of ``data`` (``predict_logits``: eval mode, float32), so its
     accuracy is exactly the one ``fit`` printed and the checkpoint recorded."""
     device = pick_device(device)
     logits, labels = predict_logits(model.to(device), data, device)

@@ -1,11 +1,12 @@
 """Writing files safely: whole or not at all, and never over something that is not a regular file.
 
 The course writes each file (checkpoints, results files, imported data) to a temporary file beside the target and
-renames it over the target only once complete, so an interruption never leaves half a file: ``write_whole`` here,
-and the same steps in ``checkpoints.save_checkpoint`` (which notebook 05 prints) and ``machinery.sources._install``
-(four files at once). A rename replaces *whatever* stands at the target, so a target that exists and is not a
-regular file (``/dev/null``, a named pipe, a socket) is refused first (``refuse_special``): as root (Colab, Docker)
-renaming over ``/dev/null`` would turn it into an ordinary file that everything on the machine then fills.
+renames it over the target only once complete, so an interruption never leaves half a file: ``write_whole``, which
+``checkpoints.save_checkpoint`` and the results files use; ``machinery.sources._install`` takes the same steps for
+four files at once, all staged before any is renamed. A rename replaces *whatever* stands at the target, so a target
+that exists and is not a regular file (``/dev/null``, a named pipe, a socket) is refused first (``refuse_special``):
+as root (Colab, Docker) renaming over ``/dev/null`` would turn it into an ordinary file that everything on the
+machine then fills.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ STALE_AFTER_S = 600
 """A temporary file older than this belongs to a process that was killed (writing one takes a second): removed."""
 
 _KINDS = {
-    stat.S_IFCHR: "a character device (such as /dev/null)",
+    stat.S_IFCHR: "a device (such as /dev/null or /dev/zero)",
     stat.S_IFBLK: "a block device (a disk)",
     stat.S_IFIFO: "a named pipe (FIFO)",
     stat.S_IFSOCK: "a socket",

@@ -40,17 +40,13 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
     (``benchmarks/results_over_seeds.py``; notebook 03's ablation and the README show the table).
     """
     model_class(model)
-    get_spec(dataset)
+    spec = get_spec(dataset)  # the dataset's record: its augmentation, label smoothing and BN-CNN batch size
     recipe = Recipe(epochs=epochs or 10)
     if model == "mlp":
         return replace(recipe, lr=2e-3, weight_decay=1e-4), None
-    if model == "cnn":
-        recipe = replace(recipe, lr=5e-3)  # chosen for the BN-CNN on Fashion-MNIST: notebook 03's ablation
-    if dataset == "fashion-mnist":
-        if model == "cnn":
-            recipe = replace(recipe, batch_size=64)
-        return replace(recipe, label_smoothing=0.1), make_augment(dataset, max_degrees=0.0, max_shift=0.0, hflip=True)
-    return recipe, make_augment(dataset, max_degrees=10.0, max_shift=0.1)
+    if model == "cnn":  # chosen for the BN-CNN on Fashion-MNIST: notebook 03's ablation
+        recipe = replace(recipe, lr=5e-3, batch_size=spec.bn_cnn_batch_size)
+    return replace(recipe, label_smoothing=spec.label_smoothing), make_augment(dataset, **spec.augmentation)
 
 
 # Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.
@@ -62,9 +58,8 @@ def course_model(model: str, dataset: str) -> nn.Module:
     ``benchmarks/recipe_probe.py``, the README's table of test-time views)."""
     if model != "cnn":
         return build_model(model)
-    spec = get_spec(dataset)
-    # shifts were measured on MNIST only: another dataset gets them after its own validation run
-    return build_model(model, test_time_flips=spec.mirror_keeps_class, test_time_shifts=spec.name == "mnist")
+    views = get_spec(dataset).test_time_views  # each chosen on that dataset's validation split
+    return build_model(model, test_time_flips="flips" in views, test_time_shifts="shifts" in views)
 
 
 def short_budget_recipe() -> Recipe:

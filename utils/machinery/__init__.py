@@ -6,5 +6,6 @@
 - ``signals``: SIGTERM and SIGHUP stop a command the way Ctrl-C does;
 - ``notebook_runner``: executes the notebooks headless (``make run``, ``make notebooks``).
 
-The modules at the top of ``utils/`` import nothing from here, except ``utils.data``'s one call to locate files.
+The modules at the top of ``utils/`` import nothing from here, except ``utils.data``'s one call to locate files (and
+its ``python -m utils.data`` entry); ``utils/train.py`` is only the entry point of ``python -m utils.train``.
 """

@@ -37,9 +37,11 @@ def stop_like_ctrl_c() -> Iterator[None]:
         raise Stopped(signal_number)
 
     names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
+    # a signal already ignored stays ignored: `nohup python -m utils.train ...` must survive a closed terminal
+    names = [name for name in names if signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN]
     previous = {name: signal.signal(getattr(signal, name), stop) for name in names}
     try:
         yield
     finally:
-        for name, handler in previous.items():
-            signal.signal(getattr(signal, name), handler)
+        for name, handler in previous.items():  # None: a handler set outside Python, restored as the default
+            signal.signal(getattr(signal, name), signal.SIG_DFL if handler is None else handler)

@@ -557,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.cli)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.machinery.signals)
         print(f"{signals.describe(interrupt)}: the data folder keeps only files that were complete and checked",
               file=sys.stderr)
         return signals.exit_code(interrupt)

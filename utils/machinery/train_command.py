@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.cli)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (see utils.machinery.signals)
         print(signals.describe(interrupt), file=sys.stderr)
         return signals.exit_code(interrupt)
     return 0
