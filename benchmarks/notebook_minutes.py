@@ -19,8 +19,8 @@ import datetime
 import os
 import sys
 
-from utils import config, data, hardware, results
-from utils.machinery import notebook_runner
+from utils import config, data, hardware
+from utils.machinery import notebook_runner, results
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
 

@@ -1,6 +1,6 @@
 """The course's results over several seeds: each headline configuration and notebook 03's ablation, trained on
 50,000 training images, judged on the 10,000 held out (``data.validation_split``), the test set measured once
-per final model. Writes mean ± std material to ``benchmarks/results/seeds.json`` (``utils.results`` reads it).
+per final model. Writes mean ± std material to ``benchmarks/results/seeds.json`` (``utils.machinery.results`` reads it).
 
     python benchmarks/results_over_seeds.py                       # everything, seeds 0 1 2 (well over an hour)
     python benchmarks/results_over_seeds.py --only mlp-fashion --seeds 0 1 2 3 4
@@ -17,7 +17,8 @@ from dataclasses import replace
 
 import torch
 
-from utils import config, data, evaluation, hardware, recipes, results, training
+from utils import config, data, evaluation, hardware, recipes, training
+from utils.machinery import results
 from utils.models import CNN, MLP
 
 FLIP = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)

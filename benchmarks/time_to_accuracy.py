@@ -27,7 +27,8 @@ import time
 
 import torch
 
-from utils import config, data, evaluation, hardware, recipes, results, training
+from utils import config, data, evaluation, hardware, recipes, training
+from utils.machinery import results
 from utils.models import CNN
 
 DATASET = "fashion-mnist"

@@ -23,10 +23,10 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from utils import checkpoints, config, data, models, predict, results
+from utils import checkpoints, config, data, models, predict
 from utils.checkpoints import CheckpointError
 from utils.datasets import DATASETS
-from utils.machinery import signals, sources
+from utils.machinery import results, signals, sources
 from utils.train import main as train_main
 
 ESCAPES = "ansi_\x1b[31mRED\x1b[0m_\x1b]0;pwned\a"

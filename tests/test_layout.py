@@ -16,7 +16,7 @@ from utils.datasets import DATASETS
 PACKAGE = Path(utils.__file__).parent
 ENTRY_POINTS = {"train"}  # utils/train.py only keeps `python -m utils.train` working
 LEARNERS = sorted(
-    path.stem for path in PACKAGE.glob("*.py") if path.stem not in {"__init__", "results", *ENTRY_POINTS}
+    path.stem for path in PACKAGE.glob("*.py") if path.stem not in {"__init__", *ENTRY_POINTS}
 )
 
 

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from utils import config, results
+from utils import config
+from utils.machinery import results
 
 README = (config.REPO_ROOT / "README.md").read_text()
 
@@ -22,7 +23,7 @@ README = (config.REPO_ROOT / "README.md").read_text()
     ids=["headline", "ablation", "test-time views", "notebook minutes", "time to accuracy"],
 )
 def test_readme_tables_come_from_the_committed_results(table):
-    assert table() in README, "run `python -m utils.results` and paste its tables into README.md"
+    assert table() in README, "run `python -m utils.machinery.results` and paste its tables into README.md"
 
 
 def test_the_instructor_guide_shows_the_same_notebook_minutes_as_the_readme():

@@ -211,7 +211,7 @@ def time_to_accuracy_table() -> str:
 
 
 def main() -> int:
-    """``python -m utils.results``: the README's tables, to paste after a new measurement."""
+    """``python -m utils.machinery.results``: the README's tables, to paste after a new measurement."""
     try:
         print(
             markdown_table(HEADLINE, labels=HEADLINE_LABELS),
