@@ -130,7 +130,7 @@ def test_results_and_data_imports_refuse_a_special_file(special_file, tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     os.rename(path, raw / "train-images-idx3-ubyte")
-    with pytest.raises(sources.DataFolderError, match="not a file"):
+    with pytest.raises(sources.DataFolderError, match="not a file: move it out of the data folder"):
         sources._install({"t10k-labels-idx1-ubyte": b"x", "train-images-idx3-ubyte": b"x"}, raw)
     assert stat.S_IFMT((raw / "train-images-idx3-ubyte").lstat().st_mode) == kind
     assert not (raw / "t10k-labels-idx1-ubyte").exists()  # nothing written when one target is refused

@@ -48,11 +48,11 @@ def special_kind(path: str | Path) -> str | None:
     return None if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def refuse_special(path: str | Path, error: type[Exception], what: str = "file") -> None:
-    """Raise ``error`` (one line) if something other than a regular file stands at ``path``."""
+def refuse_special(path: str | Path, error: type[Exception], fix: str = "choose another path") -> None:
+    """Raise ``error`` (one line, ending in ``fix``) if something other than a regular file stands at ``path``."""
     kind = special_kind(path)
     if kind is not None:
-        raise error(f"{display_path(Path(path))} is {kind}, not a {what}: choose another path")
+        raise error(f"{display_path(Path(path))} is {kind}, not a file: {fix}")
 
 
 def write_whole(path: str | Path, write: Callable[[Path], object], error: type[Exception]) -> Path:

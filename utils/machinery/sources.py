@@ -210,7 +210,8 @@ def _install(contents: dict[str, bytes], raw: Path) -> None:
     """Write checked files beside their final names, then rename them into place: an interruption never
     leaves half a file, and other copies of the same files (.gz, dotted names) are removed."""
     for name in contents:
-        refuse_special(raw / name, DataFolderError)  # renaming over a device or a pipe would replace it
+        # renaming over a device or a pipe would replace it: whatever stands there is left for a person to look at
+        refuse_special(raw / name, DataFolderError, "move it out of the data folder, then fetch again")
     with _writing(raw.parent.parent):
         raw.mkdir(parents=True, exist_ok=True)
         remove_stale(raw, ".*.partial", STALE_AFTER_S)
