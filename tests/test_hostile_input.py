@@ -265,6 +265,25 @@ def test_a_results_record_missing_a_field_is_one_line(tmp_path, monkeypatch, cap
     assert "lacks" in _one_clean_line(capsys.readouterr().err)
 
 
+def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path, monkeypatch, capsys):
+    long = tmp_path / ("x" * 300)
+    with pytest.raises(SystemExit) as exit_:
+        train_main(["--model", "mlp", "--dataset", "mnist", "--save", f"{long}.pt"])
+    assert exit_.value.code == 2 and "a name too long for the file system" in capsys.readouterr().err
+    assert predict.main([f"{long}.png", "--checkpoint", f"{long}.pt"]) == 2
+    assert "a name too long for the file system" in _one_clean_line(capsys.readouterr().err)
+    assert _image_problem(f"{long}.png").endswith(": a name too long for the file system, not an image file")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(long))
+    assert sources.main(["info"]) == 1
+    assert "a name too long for the file system" in _one_clean_line(capsys.readouterr().err)
+
+
+def _image_problem(path) -> str:
+    with pytest.raises(predict.ImageProblem) as problem:
+        predict.load_image(path)
+    return str(problem.value)
+
+
 # --- SIGTERM is Ctrl-C: the finished epochs are kept -------------------------------------------------------------
 
 

@@ -122,15 +122,15 @@ def path_names_a_folder(path: str | Path) -> bool:
 def check_writable(path: str | Path) -> None:
     """Refuse, before any training, a checkpoint path that cannot be written (a folder, a path under a
     file, a read-only folder, a device, a pipe or a socket, a symbolic link loop)."""
-    shown = display_path(Path(path))
-    if path_names_a_folder(path) and Path(path).exists() and not Path(path).is_dir():
+    shown, kind = display_path(Path(path)), special_kind(path)
+    if path_names_a_folder(path) and kind is None and Path(path).exists():
         raise CheckpointError(f"{shown} is a file, not a folder: give the file's own path, without a trailing /")
-    if path_names_a_folder(path) or Path(path).is_dir():
+    if path_names_a_folder(path) or kind == "a folder":
         raise CheckpointError(
             f"{shown} is a folder; give a file name such as {display_path(Path(path) / 'model.pt')}"
         )
     path = Path(path)
-    refuse_special(path, CheckpointError)
+    refuse_special(path, CheckpointError)  # a device, a pipe, a socket, a link loop, a name too long
     blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
     if blocking is not None:
         raise CheckpointError(f"cannot write {shown}: {display_path(blocking)} is a file, not a folder")

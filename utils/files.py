@@ -12,6 +12,7 @@ machine then fills.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import shutil
@@ -34,6 +35,12 @@ _KINDS = {
 }
 
 
+_UNUSABLE = {
+    errno.ENAMETOOLONG: "a name too long for the file system",
+    errno.EACCES: "a path this user may not look into",
+}
+
+
 def special_kind(path: str | Path) -> str | None:
     """What stands at ``path`` if it is anything but a regular file (or nothing): "a folder", "a named pipe
     (FIFO)", "a symbolic link that loops or cannot be followed", ...; None for a regular file or no file."""
@@ -41,8 +48,10 @@ def special_kind(path: str | Path) -> str | None:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         return "a symbolic link to nothing" if os.path.islink(path) else None
-    except OSError:  # ELOOP: a symbolic link loop; ENOTDIR (a path under a file) is the caller's to explain
-        return "a symbolic link that loops or cannot be followed" if os.path.islink(path) else None
+    except OSError as error:  # ENOTDIR (a path under a file) is the caller's to explain
+        if os.path.islink(path):
+            return "a symbolic link that loops or cannot be followed"
+        return _UNUSABLE.get(error.errno)
     except (RuntimeError, ValueError):  # an embedded NUL byte, ...
         return "a name that cannot be used"
     return None if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
