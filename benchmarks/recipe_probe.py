@@ -1,5 +1,5 @@
 """Variants of the BN-CNN's recipe, 15 epochs, judged on the validation split: the probe behind the course's batch
-size and its test-time flips and shifts (README, "Results").
+size and its test-time flips and shifts (docs/results.md).
 
     python benchmarks/recipe_probe.py                             # every variant, seed 0 (about 20 minutes)
     python benchmarks/recipe_probe.py "batch 64, no dropout" --seeds 0 1 2

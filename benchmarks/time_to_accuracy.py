@@ -14,7 +14,7 @@ Both train on the same 50,000 images with the same loop (``training.fit``) and s
 (10,000 held-out training images) reaches the target; each final model is then measured once on the test set.
 Times are training seconds (evaluation excluded), cumulative; the course's one-time conversion of the dataset to
 tensors is counted in its first epoch. A full run adds its result, under the CPU class it ran on, to
-``benchmarks/results/time_to_accuracy.json``, which the README and notebook 06 quote.
+``benchmarks/results/time_to_accuracy.json``, which the results page (docs/results.md) and notebook 06 quote.
 """
 
 from __future__ import annotations

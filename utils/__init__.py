@@ -14,7 +14,7 @@ The modules a learner reads, each what one notebook teaches:
 - ``plots``: the figures; ``config``: the settings (``COURSE_*``) and paths; ``files``: writing files safely.
 
 The machinery, which keeps the course working and honest and which learners are never sent to, is in
-``utils.machinery`` (where the files come from, the benchmarks' results files and the README's tables, the
+``utils.machinery`` (where the files come from, the benchmarks' results files and the tables of docs/results.md, the
 notebook runner, the command lines). The commands are ``python -m utils.data``,
 ``python -m utils.train`` and ``python -m utils.predict``.
 """

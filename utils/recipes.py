@@ -37,7 +37,7 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
     """The recipe and augmentation (None: none) the course trains ``model`` on ``dataset`` with.
 
     The BN-CNN's peak learning rate and batch size were judged on the validation split over three seeds
-    (``benchmarks/results_over_seeds.py``; notebook 03's ablation and the README show the table).
+    (``benchmarks/results_over_seeds.py``; notebook 03's ablation and docs/results.md show the table).
     """
     model_class(model)
     spec = get_spec(dataset)  # the dataset's record: its augmentation, label smoothing and BN-CNN batch size
@@ -55,7 +55,7 @@ def course_model(model: str, dataset: str) -> nn.Module:
     each image's logits over views of it that keep its class: on Fashion-MNIST its mirror image (test-time flips,
     chosen on the validation split: notebook 03's ablation), on MNIST, where a mirrored 2 is not a 2, the image
     moved one pixel up, down, left and right (test-time shifts, chosen on the validation split:
-    ``benchmarks/recipe_probe.py``, the README's table of test-time views)."""
+    ``benchmarks/recipe_probe.py``, the table of test-time views in docs/results.md)."""
     if model != "cnn":
         return build_model(model)
     views = get_spec(dataset).test_time_views  # each chosen on that dataset's validation split

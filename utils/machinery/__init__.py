@@ -4,7 +4,8 @@
   checksums and repair, and the ``python -m utils.data fetch | info`` command;
 - ``train_command``: ``python -m utils.train``;
 - ``signals``: SIGTERM and SIGHUP stop a command the way Ctrl-C does;
-- ``results``: the benchmarks' results files and the README's tables (``python -m utils.machinery.results``);
+- ``results``: the benchmarks' results files and the tables of docs/results.md
+  (``python -m utils.machinery.results``);
 - ``notebook_runner``: executes the notebooks headless (``make run``, ``make notebooks``).
 
 The modules at the top of ``utils/`` import nothing from here, except ``utils.data``'s one call to locate files (and

@@ -1,7 +1,7 @@
 """The course's results over several seeds, as ``benchmarks/results_over_seeds.py`` measured and saved them.
 
-Notebook 03 and the README read their tables from here instead of retraining every variant live; a test
-checks that the README's tables are the ones this module prints from the committed file.
+Notebook 03 and the results page (``docs/results.md``; the README for the notebook minutes) read their tables from here
+instead of retraining every variant live; a test checks that the pages' tables are the ones this module prints.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ HEADLINE_LABELS = {
 def markdown_table(
     keys: list[str], results: dict | None = None, labels: dict[str, str] | None = None, *, test: bool = True
 ) -> str:
-    """The README's table for ``keys``: mean ± std over seeds; ``labels`` rename rows. ``test=False`` leaves the
+    """The results page's table for ``keys``: mean ± std over seeds; ``labels`` rename rows. ``test=False`` leaves the
     test accuracy out, for intermediate models that only the validation set should judge."""
     results = results or load()
     columns = ["validation accuracy", *(["test accuracy"] if test else []), "train accuracy (eval mode)"]
@@ -163,7 +163,7 @@ def accuracy_once_and_with_views(key: str, results: dict | None = None) -> list[
 
 
 def views_table(results: dict | None = None) -> str:
-    """The README's table of what test-time flips and shifts are worth: one row per configuration and seed."""
+    """The results page's table of what test-time flips and shifts are worth: one row per configuration and seed."""
     results = results or load()
     lines = [
         "| configuration | seed | validation accuracy, each image once | with test-time flips or shifts | change |",
@@ -191,7 +191,7 @@ def notebook_minutes_table() -> str:
 
 
 def time_to_accuracy_table() -> str:
-    """The README's time-to-accuracy table: one row per recipe and CPU class in ``time_to_accuracy.json``."""
+    """The results page's time-to-accuracy table: one row per recipe and CPU class in ``time_to_accuracy.json``."""
     saved = read(RESULTS_FILE.parent / "time_to_accuracy.json")
     lines = [
         "| CPU class | recipe | images/s | epochs | seconds to 91 % | test accuracy | speed-up |",
@@ -211,7 +211,8 @@ def time_to_accuracy_table() -> str:
 
 
 def main() -> int:
-    """``python -m utils.machinery.results``: the README's tables, to paste after a new measurement."""
+    """``python -m utils.machinery.results``: the tables of the results page and the README, to paste after a new
+    measurement."""
     try:
         print(
             markdown_table(HEADLINE, labels=HEADLINE_LABELS),
