@@ -81,11 +81,6 @@ class DataFolderError(DataError):
     """The data folder cannot be used: it is a file, or it cannot be written where writing is needed."""
 
 
-def files_of(name: str) -> DatasetSpec:
-    """The dataset's record (``utils.datasets``), for its files."""
-    return get_spec(name)
-
-
 def data_root() -> Path:
     """The data folder, refused with a clear message when it names a file."""
     root = config.data_dir()
@@ -390,7 +385,7 @@ _located: dict[tuple[str, str], Source] = {}
 
 def locate(name: str, *, allow_download: bool = True, quiet: bool = False) -> Source:
     """Find a dataset (data folder, system copy, download, MNIST sample) and say which was used."""
-    files = files_of(name)
+    files = get_spec(name)
     root = data_root()
     key = (name, str(root))
     if key not in _located:
@@ -514,7 +509,7 @@ def fetch(names: list[str], from_dir: Path | None = None) -> int:
     asked for by name, and is otherwise located as usual."""
     failures = 0
     for name in names:
-        files = files_of(name)
+        files = get_spec(name)
         try:
             if from_dir is not None:
                 contents, problems = gather_originals(from_dir, files)
