@@ -41,7 +41,7 @@ def main() -> int:
     if data.locate("mnist", quiet=True).is_sample:
         parser.error("full MNIST is not imported: python -m utils.data fetch --from ../shared/data/mnist")
     os.environ["COURSE_PROGRESS"] = "0"
-    cpu_class = hardware.cpu_class()
+    cpu_class = results.cpu_class()
     print(hardware.describe_hardware("cpu"))
     saved = results.read(RESULTS_FILE)
     minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}

@@ -137,7 +137,7 @@ def main() -> None:
         print(f"{label}: not computable: a recipe did not reach {args.target:.0%} within {args.max_epochs} epochs")
     if not args.quick and not config.SMOKE:
         saved = results.read(RESULTS_FILE)
-        saved[hardware.cpu_class()] = {
+        saved[results.cpu_class()] = {
             "hardware": hardware.describe_hardware(),
             "date": datetime.date.today().isoformat(),
             "target": args.target,
@@ -145,7 +145,7 @@ def main() -> None:
             **summary,
         }
         results.write(RESULTS_FILE, saved)
-        print(f"saved under {hardware.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
+        print(f"saved under {results.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from PIL import Image, PngImagePlugin
 from utils import checkpoints, config, data, models, predict
 from utils.checkpoints import CheckpointError
 from utils.datasets import DATASETS
+from utils.guards import text
 from utils.machinery import results, signals, sources
 from utils.train import main as train_main
 
@@ -227,7 +228,7 @@ def test_a_mistyped_setting_is_one_line(variable, value):
 @pytest.mark.parametrize("value, expected", [("yes", True), ("0", False), ("FALSE", False), (" on ", True)])
 def test_the_accepted_spellings_of_a_flag(monkeypatch, value, expected):
     monkeypatch.setenv("COURSE_SMOKE", value)
-    assert config._flag("COURSE_SMOKE") is expected
+    assert text.flag("COURSE_SMOKE") is expected
 
 
 def test_a_symbolic_link_loop_is_one_line_everywhere(tmp_path, monkeypatch, capsys):

@@ -72,6 +72,21 @@ def test_no_function_in_a_learners_module_is_longer_than_a_screen(name):
     assert not long, f"over 60 lines: {long}"
 
 
+def test_the_guards_import_no_machinery_and_no_workflow():
+    """The guards check input for the lessons; they stand below the lessons they protect, never above."""
+    for name, imported in GRAPH.items():
+        if name.startswith("utils.guards"):
+            allowed = {"utils.config", "utils.datasets", "utils.models"}
+            outside = {module for module in imported if not module.startswith("utils.guards")} - allowed
+            assert not outside, f"{name} imports {outside}"
+
+
+def test_the_learners_modules_stay_a_sitting_s_reading():
+    """No learners' module over 350 lines: each one reads in a sitting."""
+    lengths = {name: len((PACKAGE / f"{name}.py").read_text().splitlines()) for name in LEARNERS}
+    assert max(lengths.values()) <= 350, lengths
+
+
 def test_checkpoints_ask_nothing_of_the_provisioning_code():
     """Whether a model saw an offline sample travels with its data (``InMemoryData.is_sample``)."""
     source = (PACKAGE / "checkpoints.py").read_text()

@@ -8,6 +8,7 @@ from PIL import Image
 
 from utils import checkpoints, data, models, predict
 from utils.datasets import DATASETS
+from utils.guards import image_files
 
 SPEC = DATASETS["mnist"]
 CENTRE = (13.5, 13.5)
@@ -173,7 +174,7 @@ def test_a_large_photo_is_reduced_before_preparing(tmp_path, mnist_digit, dark_o
     big = Image.fromarray(255 - mnist_digit).resize((3000, 3000), Image.Resampling.BICUBIC)
     big.save(tmp_path / "photo.png")
     image = predict.load_image(tmp_path / "photo.png")
-    assert max(image.size) == predict.WORKING_SIZE
+    assert max(image.size) == image_files.WORKING_SIZE
     assert (
         _similarity(
             predict.prepare(image, mean=SPEC.mean, std=SPEC.std)[1]["centred in 28×28"],

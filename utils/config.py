@@ -10,44 +10,23 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
+from utils.guards.text import flag, refuse_setting, safe_text
+
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-
-_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
-
-
-def _refuse_setting(name: str, value: str, allowed: str) -> None:
-    """A mistyped setting stops every entry point and notebook with one line (no traceback), before any work."""
-    raise SystemExit(f"error: {name}={safe_text(value)!r} is not a setting; use {allowed} (or leave it unset)")
-
-
-def _flag(name: str, default: str = "0") -> bool:
-    value = os.environ.get(name, default)
-    if value.strip().lower() not in _YES + _NO:
-        _refuse_setting(name, value, "1 or 0 (also true/false, yes/no, on/off)")
-    return value.strip().lower() in _YES
-
-
-def safe_text(value: object) -> str:
-    """``value`` as text that cannot control the terminal: a name from a file or a path that holds escape codes,
-    newlines or other unprintable characters is shown quoted and escaped (Python's repr), never raw."""
-    text = str(value)
-    return text if text.isprintable() else repr(text)
-
-
-SMOKE: bool = _flag("COURSE_SMOKE")
+SMOKE: bool = flag("COURSE_SMOKE")
 """True in smoke mode (``COURSE_SMOKE=1``)."""
 
-PROGRESS: bool = _flag("COURSE_PROGRESS", "1") and not SMOKE
+PROGRESS: bool = flag("COURSE_PROGRESS", "1") and not SMOKE
 """Show tqdm bars. Headless runs (``make run``, CI) switch them off so saved notebooks hold no dead bars."""
 
 PRECISION: str = os.environ.get("COURSE_PRECISION", "auto").strip().lower() or "auto"
 """``auto``: train in bfloat16 autocast where the hardware runs it natively. ``float32``: never, for exact
 float32 numbers and to measure how a laptop without native bfloat16 trains."""
 if PRECISION not in ("auto", "float32"):
-    _refuse_setting("COURSE_PRECISION", os.environ["COURSE_PRECISION"], "auto or float32")
+    refuse_setting("COURSE_PRECISION", os.environ["COURSE_PRECISION"], "auto or float32")
 FORCE_FLOAT32: bool = PRECISION == "float32"
 
 SMOKE_LIMITS = {"train": 3000, "test": 1000}

@@ -73,14 +73,6 @@ def describe_hardware(device: torch.device | str | None = None) -> str:
     return f"{device} ({where}); {describe_precision(device, mixed)}; torch {torch.__version__}"
 
 
-def cpu_class() -> str:
-    """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
-    vector instructions PyTorch's kernels use, the threads."""
-    mixed = uses_bf16(torch.device("cpu"))
-    capability = torch.backends.cpu.get_cpu_capability()
-    return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
-
-
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
     """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
     if not enabled:

@@ -26,7 +26,7 @@ from utils.data import (
     validation_split,
 )
 from utils.evaluation import evaluate
-from utils.files import set_aside
+from utils.guards.files import set_aside
 from utils.hardware import pick_device
 from utils.models import build_model, model_class
 from utils.training import History, Recipe, fit, make_optimizer, seed_everything

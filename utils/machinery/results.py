@@ -12,9 +12,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils import config
-from utils.config import display_path, safe_text
-from utils.files import write_whole
+import torch
+
+from utils import config, hardware
+from utils.config import display_path
+from utils.guards.files import write_whole
+from utils.guards.text import safe_text
 
 RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "seeds.json"
 
@@ -65,6 +68,14 @@ class ResultsError(ValueError):
 
 
 _RESTORE = "restore the committed one (git checkout -- benchmarks/results) or measure again"
+
+
+def cpu_class() -> str:
+    """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
+    vector instructions PyTorch's kernels use, the threads."""
+    mixed = hardware.uses_bf16(torch.device("cpu"))
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
 
 
 def load(path: Path | None = None) -> dict:

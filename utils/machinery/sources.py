@@ -48,9 +48,10 @@ from pathlib import Path
 import numpy as np
 
 from utils import config
-from utils.config import display_path, safe_text
+from utils.config import display_path
 from utils.datasets import DATASETS, DatasetSpec, get_spec
-from utils.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
+from utils.guards.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
+from utils.guards.text import safe_text
 from utils.machinery import signals
 
 LARGEST_FILE = 4 + 3 * 4 + 60_000 * 28 * 28
