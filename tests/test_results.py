@@ -19,10 +19,11 @@ RESULTS_PAGE = (config.REPO_ROOT / "docs" / "results.md").read_text()
     [
         lambda: results.markdown_table(results.HEADLINE, labels=results.HEADLINE_LABELS),
         lambda: results.markdown_table(results.ABLATION, test=False),
+        results.steps_table,
         results.views_table,
         results.time_to_accuracy_table,
     ],
-    ids=["headline", "ablation", "test-time views", "time to accuracy"],
+    ids=["headline", "ablation", "ablation steps", "test-time views", "time to accuracy"],
 )
 def test_the_results_pages_tables_come_from_the_committed_results(table):
     assert table() in RESULTS_PAGE, "run `python -m utils.machinery.results` and paste its tables into docs/results.md"
@@ -55,12 +56,15 @@ def test_every_configuration_the_readme_and_notebook_03_quote_has_three_seeds():
         assert len(saved["runs"][key]["seeds"]) >= 3, key
 
 
-def test_a_difference_counts_only_beyond_the_spread():
-    def row(mean, std):
-        return results.Summary("k", "d", 3, (mean, std), (mean, std), (mean, std), (1.0, 0.0))
-
-    assert results.differs(row(0.90, 0.001), row(0.91, 0.002))
-    assert not results.differs(row(0.90, 0.004), row(0.903, 0.001))
+def test_a_step_is_compared_seed_by_seed_over_the_seeds_both_rows_have():
+    saved = {"runs": {key: {"description": key, "seeds": {}} for key in ("before", "after")}}
+    for seed, (before, after) in enumerate([(0.90, 0.91), (0.92, 0.93), (0.91, 0.92), (0.5, 0.5)]):
+        saved["runs"]["before"]["seeds"][str(seed)] = {"val_acc": before}
+        if seed < 3:  # seed 3 only in "before": it cannot be paired
+            saved["runs"]["after"]["seeds"][str(seed)] = {"val_acc": after}
+    difference = results.compare("before", "after", results=saved)
+    assert difference.seeds == 3 and difference.mean == pytest.approx(0.01)
+    assert difference.low == pytest.approx(0.01) and difference.verdict == "higher"  # the same gain on every seed
 
 
 def test_a_final_model_trained_on_the_validation_images_has_no_validation_accuracy():

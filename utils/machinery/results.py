@@ -16,6 +16,7 @@ import torch
 
 from utils import config, hardware
 from utils.config import display_path
+from utils.evaluation import Difference, paired_difference
 from utils.guards.files import write_whole
 from utils.guards.text import safe_text
 
@@ -129,10 +130,54 @@ def summarize(key: str, results: dict | None = None) -> Summary:
     )
 
 
-def differs(first: Summary, second: Summary, metric: str = "val_acc") -> bool:
-    """Whether two configurations differ by more than the larger of their spreads over seeds."""
-    (mean_a, std_a), (mean_b, std_b) = getattr(first, metric), getattr(second, metric)
-    return abs(mean_a - mean_b) > max(std_a, std_b)
+def seed_values(key: str, metric: str = "val_acc", results: dict | None = None) -> dict[str, float]:
+    """Seed -> the final ``metric`` of configuration ``key``."""
+    return {seed: record[metric] for seed, record in (results or load())["runs"][key]["seeds"].items()}
+
+
+def compare(before: str, after: str, metric: str = "val_acc", results: dict | None = None) -> Difference:
+    """What changing configuration ``before`` into ``after`` did to ``metric``, paired by seed
+    (``evaluation.paired_difference``: the mean difference and its 95 % interval)."""
+    first, second = seed_values(before, metric, results), seed_values(after, metric, results)
+    seeds = sorted(set(first) & set(second))
+    return paired_difference([first[seed] for seed in seeds], [second[seed] for seed in seeds])
+
+
+def views_gain(key: str, results: dict | None = None) -> Difference:
+    """What the test-time views (flips or shifts) are worth to the networks of ``key``: each network's validation
+    accuracy with them against seeing each image once, paired by seed."""
+    pairs = accuracy_once_and_with_views(key, results)
+    return paired_difference([once for _, once, _ in pairs], [with_views for _, _, with_views in pairs])
+
+
+def steps_table(results: dict | None = None) -> str:
+    """The results page's table of the ablation's steps: each one's change in validation accuracy, paired by seed."""
+    results = results or load()
+    lines = ["| step | change in validation accuracy | 95 % interval | seeds | verdict |", "|---|---|---|---|---|"]
+    # the flips step trains nothing new: it is judged below, each network with and without its test-time views
+    steps = [("mlp-fashion", "ablation-plain"), *zip(ABLATION[:-2], ABLATION[1:-1])]
+    steps.append(("ablation-dropout", "ablation-batch"))
+    for before, after in steps:
+        difference = compare(before, after, results=results)
+        name = ABLATION_STEP_NAMES.get((before, after), results["runs"][after]["description"])
+        lines.append(
+            f"| {name} | {difference.mean:+.4f} | {difference.low:+.4f} to {difference.high:+.4f} | "
+            f"{difference.seeds} | {difference.verdict} |"
+        )
+    for key in MEASURED_ONCE_AND_WITH_VIEWS:
+        difference = views_gain(key, results)
+        name = f"test-time views: {HEADLINE_LABELS.get(key, results['runs'][key]['description'])}"
+        lines.append(
+            f"| {name} | {difference.mean:+.4f} | {difference.low:+.4f} to {difference.high:+.4f} | "
+            f"{difference.seeds} | {difference.verdict} |"
+        )
+    return "\n".join(lines)
+
+
+ABLATION_STEP_NAMES = {
+    ("mlp-fashion", "ablation-plain"): "plain CNN against the MLP (each with its own recipe)",
+    ("ablation-dropout", "ablation-batch"): "the BN-CNN's recipe (peak lr 5e-3 and batch 64 together)",
+}
 
 
 # how the headline table names configurations that notebook 03's ablation describes as steps
@@ -228,6 +273,7 @@ def main() -> int:
         print(
             markdown_table(HEADLINE, labels=HEADLINE_LABELS),
             markdown_table(ABLATION, test=False),
+            steps_table(),
             views_table(),
             notebook_minutes_table(),
             time_to_accuracy_table(),
