@@ -1,7 +1,8 @@
 """The machine a model trains on: which device to use and which arithmetic it runs fast (notebook 06 explains).
 
-``pick_device`` chooses CUDA, then Apple's MPS, then the CPU. ``uses_bf16`` is the course's one rule for mixed
-precision: bfloat16 where the hardware runs it natively, float32 elsewhere or when ``COURSE_PRECISION=float32``.
+``pick_device`` chooses CUDA, else the CPU; Apple's MPS only when asked for (``pick_device("mps")``). ``uses_bf16``
+is the course's one rule for mixed precision: bfloat16 where the hardware runs it natively, float32 elsewhere or when
+``COURSE_PRECISION=float32``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from utils import config
 
 
 def pick_device(preferred: str | torch.device | None = None) -> torch.device:
-    """The fastest device available: CUDA, then Apple's MPS, then the CPU; or ``preferred``, if it is here."""
+    """CUDA if there is a CUDA GPU, else the CPU; or ``preferred`` (``"mps"`` for Apple's GPU), if it is here.
+
+    Apple's MPS is not picked by itself: for models this small it has not been shown to beat the CPU, and the course
+    has not run there. Notebook 06's step 6 measures it on your Mac.
+    """
     available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if not preferred:
-        return torch.device(next(kind for kind, present in available.items() if present))
+        return torch.device("cuda" if available["cuda"] else "cpu")
     try:
         device = torch.device(preferred)
     except (RuntimeError, TypeError):
