@@ -2,8 +2,8 @@
 
 A checkpoint is a dict of tensors and plain Python values (str, int, float, bool, lists, dicts), so it
 loads with ``torch.load(..., weights_only=True)``: PyTorch's default since 2.6, which refuses files that
-would run code while loading. Writes are whole or nothing (``guards.files.write_whole``): a temporary file is renamed
-over the target only once it is complete, so an interrupted save never destroys a good checkpoint.
+would run code while loading. Writes are whole or nothing: a temporary file is renamed over the target only once it
+is complete, so an interrupted save never destroys a good checkpoint.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from torch import nn
 
 from utils.config import display_path
 from utils.datasets import get_spec
-from utils.guards.checkpoint_files import FORMAT, CheckpointError, check_writable, read_checkpoint_file
-from utils.guards.files import write_whole
+from utils.guards.checkpoint_files import (
+    FORMAT,
+    CheckpointError,
+    read_checkpoint_file,
+    write_checkpoint_file,
+)
 from utils.models import build_model, model_name
 
 
@@ -93,15 +97,7 @@ def save_checkpoint(
     }
     if optimizer is not None:
         payload["optimizer_state"] = optimizer.state_dict()
-    check_writable(path)
-    try:  # to a temporary file, renamed over ``path`` once complete: an interrupted save never damages a good file
-        return write_whole(path, lambda temporary: torch.save(payload, temporary), CheckpointError)
-    except CheckpointError:
-        raise
-    except (OSError, RuntimeError) as error:  # a full disk comes out of torch.save as a RuntimeError
-        reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
-        shown = display_path(path)
-        raise CheckpointError(f"could not write {shown} ({reason}); a file already there is unchanged") from None
+    return write_checkpoint_file(path, payload)  # whole or not at all: a good file is never half overwritten
 
 
 def load_checkpoint(

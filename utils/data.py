@@ -215,8 +215,9 @@ def random_affine(
 ) -> torch.Tensor:
     """Rotate each image by up to ``max_degrees`` and shift it by up to ``max_shift`` of its size.
 
-    One ``affine_grid`` + ``grid_sample`` call for the whole batch (on its device); uncovered pixels
-    get ``background`` (the normalized value of black). ``hflip`` mirrors half the images at random.
+    One ``affine_grid`` + ``grid_sample`` call for the whole batch (on its device); uncovered pixels get
+    ``background``: pass the normalized value of black, as ``Augment`` does (0.0 is black only for unnormalized
+    images). ``hflip`` mirrors half the images at random.
     """
     count, device = images.shape[0], images.device
     angle = (torch.rand(count, device=device) * 2 - 1) * math.radians(max_degrees)

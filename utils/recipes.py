@@ -26,6 +26,7 @@ from utils.data import (
     validation_split,
 )
 from utils.evaluation import evaluate
+from utils.guards.checkpoint_files import check_writable
 from utils.guards.files import set_aside
 from utils.hardware import pick_device
 from utils.models import build_model, model_class
@@ -93,7 +94,7 @@ def train_model(
     """
     recipe, augment = course_recipe(model, dataset, epochs)
     if save is not None:
-        checkpoints.check_writable(save)  # before training: a bad path must not cost the trained model
+        check_writable(save)  # before training: a bad path must not cost the trained model
     if loader not in ("tensors", "dataloader"):
         raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
     train_images, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")

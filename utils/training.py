@@ -161,6 +161,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, recipe: Recipe, train_data:
     return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps)
 
 
+# Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def fit(
     model: nn.Module,
     train_data: InMemoryData | Batches,

@@ -20,7 +20,7 @@ from torch import nn
 
 from utils.config import display_path
 from utils.datasets import DATASETS
-from utils.guards.files import refuse_special, special_kind
+from utils.guards.files import refuse_special, special_kind, write_whole
 from utils.guards.text import safe_text
 from utils.models import MODELS, build_model
 
@@ -60,6 +60,21 @@ def read_checkpoint_file(
         versions=dict(versions), optimizer_state=payload.get("optimizer_state"),
     )
     return fields, weights
+
+
+def write_checkpoint_file(path: str | Path, payload: dict) -> Path:
+    """``torch.save(payload)`` to ``path``, whole or not at all, after checking the path can be written; any failure is
+    one ``CheckpointError`` line that says a file already there is unchanged."""
+    path = Path(path)
+    check_writable(path)
+    try:  # to a temporary file, renamed over ``path`` once complete: an interrupted save never damages a good file
+        return write_whole(path, lambda temporary: torch.save(payload, temporary), CheckpointError)
+    except CheckpointError:
+        raise
+    except (OSError, RuntimeError) as error:  # a full disk comes out of torch.save as a RuntimeError
+        reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
+        shown = display_path(path)
+        raise CheckpointError(f"could not write {shown} ({reason}); a file already there is unchanged") from None
 
 
 def path_names_a_folder(path: str | Path) -> bool:

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Callable
 
 from utils import config
-from utils.checkpoints import CheckpointError, check_writable
 from utils.datasets import DATASETS
+from utils.guards.checkpoint_files import CheckpointError, check_writable
 from utils.hardware import pick_device
 from utils.machinery import signals
 from utils.machinery.sources import DataError

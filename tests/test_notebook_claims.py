@@ -1,0 +1,227 @@
+"""The sentences the notebooks state about the committed results hold for them: the checks that used to sit in the
+learners' cells as asserts. Each test names the notebook and the sentence it checks."""
+
+import json
+import re
+
+import pytest
+
+from utils import config, models
+from utils.machinery import results
+
+NOTEBOOKS = config.REPO_ROOT / "notebooks"
+STEPS = list(zip(results.ABLATION[:-2], results.ABLATION[1:-1]))
+
+
+def change(before: str, after: str):
+    return results.compare(before, after)
+
+
+def contains_zero(difference) -> bool:
+    return difference.low <= 0 <= difference.high
+
+
+def test_03_padding_moves_the_mean_most_but_three_seeds_cannot_rule_out_luck():
+    sizes = {after: change(before, after).mean for before, after in STEPS}
+    assert max(sizes, key=sizes.get) == "ablation-padding"
+    assert round(sizes["ablation-padding"], 4) == 0.0060
+    assert contains_zero(change("ablation-plain", "ablation-padding"))
+    plain = sorted(results.seed_values("ablation-plain").values())
+    assert plain[1] - plain[0] > 3 * (plain[2] - plain[1]), "one plain-CNN seed scored lower than the other two"
+
+
+def test_03_the_flatten_layer_grows_from_1600_to_3136_inputs():
+    assert models.PlainCNN().classifier[1].in_features == 1600
+    assert models.CNN().classifier[1].in_features == 3136
+
+
+def test_03_batchnorm_adds_eight_images_in_10000_and_its_interval_excludes_zero():
+    difference = change("ablation-padding", "ablation-batchnorm")
+    assert round(difference.mean, 4) == 0.0008 and difference.low > 0
+
+
+def test_03_dropout_narrows_the_gap_and_its_cost_cannot_be_told_apart_from_zero():
+    with_dropout, without = results.summarize("ablation-dropout"), results.summarize("ablation-batchnorm")
+    gap = {row.key: row.train_acc[0] - row.val_acc[0] for row in (with_dropout, without)}
+    assert gap["ablation-dropout"] < gap["ablation-batchnorm"]
+    difference = change("ablation-batchnorm", "ablation-dropout")
+    assert difference.mean < 0 and contains_zero(difference)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("ablation-dropout", "ablation-lr"), ("ablation-lr", "ablation-batch"), ("ablation-dropout", "ablation-batch")],
+)
+def test_03_neither_recipe_step_nor_both_together_can_be_told_apart(before, after):
+    assert contains_zero(change(before, after))
+
+
+def test_03_test_time_flips_cannot_be_told_apart_and_one_network_lost_one_image():
+    assert contains_zero(results.views_gain("ablation-flips"))
+    gains = [with_flips - once for _, once, with_flips in results.accuracy_once_and_with_views("ablation-flips")]
+    assert round(min(gains), 4) == -0.0001
+
+
+def test_03_padding_and_batchnorm_each_add_more_than_a_fifth_to_the_training_time():
+    seconds = {key: results.summarize(key).seconds[0] for key in results.ABLATION}
+    assert seconds["ablation-padding"] > 1.2 * seconds["ablation-plain"]
+    assert seconds["ablation-batchnorm"] > 1.2 * seconds["ablation-padding"]
+
+
+def test_03_five_of_six_networks_gain_from_the_shifts_one_loses_two_images_none_can_be_told_apart():
+    gains = [
+        with_shifts - once
+        for key in ("cnn-mnist", "cnn-mnist-15")
+        for _, once, with_shifts in results.accuracy_once_and_with_views(key)
+    ]
+    assert sum(gain > 0 for gain in gains) == 5 and round(min(gains), 4) == -0.0002
+    assert all(contains_zero(results.views_gain(key)) for key in ("cnn-mnist", "cnn-mnist-15"))
+
+
+def printed(notebook: str) -> str:
+    """Everything the committed notebook printed."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    return "".join(
+        "".join(output.get("text", ""))
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for output in cell["outputs"]
+    )
+
+
+def test_03_the_committed_bn_cnn_reaches_the_courses_bar_on_fashion_mnist():
+    """The committed full run's Fashion-MNIST BN-CNN ends above 0.925 validation accuracy (chance is 0.10)."""
+    text = printed("03_cnn.ipynb")
+    finals = re.findall(r"Epoch 10/10 \|.*?val loss [\d.]+ acc ([\d.]+)", text)
+    assert finals and float(finals[0]) >= 0.925
+
+
+def test_02_the_shuffled_pixel_mlp_differs_by_less_than_the_mlp_varies_from_seed_to_seed():
+    text = printed("02_mlp_baseline.ipynb")
+    difference = float(re.search(r"\(difference ([+-][\d.]+)\)", text).group(1))
+    spread = float(re.search(r"varies by ([\d.]+) \(std", text).group(1))
+    assert abs(difference) < spread
+
+
+def test_02_the_mlp_beats_the_class_mean_baseline():
+    text = printed("02_mlp_baseline.ipynb")
+    mlp = float(re.search(r"MLP on Fashion-MNIST: validation accuracy ([\d.]+)", text).group(1))
+    baseline = float(re.search(r"nearest class mean: validation accuracy ([\d.]+)", text).group(1))
+    assert mlp > baseline + 0.05
+
+
+def test_04_the_plain_cnn_beats_the_mlp_on_validation_as_notebook_04_says():
+    difference = results.compare("mlp-fashion", "ablation-plain")
+    assert (round(difference.mean, 4), round(difference.low, 4), round(difference.high, 4)) == (0.0245, 0.0187, 0.0303)
+
+
+def test_04_the_upper_body_garments_are_the_most_confused_and_trousers_and_bags_almost_never_wrong():
+    text = printed("04_evaluation.ipynb")
+    assert "top 4 pairs all upper-body: True" in text
+    assert re.search(r"hardest class: Shirt \(", text)
+    errors, outside = map(int, re.search(r"footwear mistakes: (\d+), of which (\d+) outside footwear", text).groups())
+    assert outside < errors / 2
+    trouser, bag = map(float, re.search(r"\nTrouser ([\d.]+), Bag ([\d.]+)", text).groups())
+    assert min(trouser, bag) >= 0.97
+    largest = re.search(r"largest gains: (.*)", text).group(1).split(", ")
+    assert set(largest) <= {"T-shirt/top", "Pullover", "Coat", "Shirt"}
+    mlp_trouser, mlp_bag = map(float, re.search(r"MLP: Trouser ([\d.]+), Bag ([\d.]+)", text).groups())
+    assert min(mlp_trouser, mlp_bag) >= 0.95
+
+
+def test_01_the_class_counts_the_summary_states_are_the_ones_printed():
+    text = printed("01_data_loading.ipynb")
+    assert "MNIST: from 5,421 to 6,742 training images per class" in text
+    assert "Fashion-MNIST: from 6,000 to 6,000 training images per class" in text
+
+
+def test_solutions_05_the_upright_three_is_read_right_and_on_its_side_confidently_wrong():
+    text = printed("solutions/05_save_and_reload_solutions.ipynb")
+    assert re.search(r"my_three\.png: 3 \(", text)
+    side, percent = re.search(r"my_three_on_its_side\.png: (\d) \(([\d.]+)%", text).groups()
+    assert side != "3" and float(percent) > 50
+
+
+def test_solutions_05_every_shipped_digit_is_found_and_centring_does_not_lose_to_the_corner():
+    centred, total, corner, total_again = map(
+        int, re.search(r"right: centred (\d+) of (\d+), top-left corner (\d+) of (\d+)", printed(
+            "solutions/05_save_and_reload_solutions.ipynb")).groups()
+    )
+    assert total == total_again > 0 and corner <= centred
+
+
+def test_solutions_02_the_small_mlp_loses_about_two_points_and_the_large_one_fits_the_training_set_better():
+    rows = {
+        hidden: (float(train), float(val))
+        for hidden, train, val in re.findall(
+            r"hidden (\[[\d, ]+\])\s+[\d,]+ parameters  train \(eval mode\) ([\d.]+)  validation ([\d.]+)",
+            printed("solutions/02_mlp_baseline_solutions.ipynb"),
+        )
+    }
+    small, course, large = rows["[32]"], rows["[256, 128]"], rows["[1024, 1024]"]
+    assert 0.01 < course[1] - small[1] < 0.03
+    assert abs(large[1] - course[1]) < 0.005 and large[0] > course[0]
+
+
+def test_solutions_04_shirt_is_least_sure_and_least_accurate_and_each_pair_reads_as_the_text_says():
+    text = printed("solutions/04_evaluation_solutions.ipynb")
+    assert "least sure: Shirt; least accurate: Shirt" in text
+    pairs = {
+        (a, b): (int(ab), int(ba))
+        for a, b, ab, ba in re.findall(r"\s*([\w/-]+) -> ([\w/-]+)\s+(\d+)\s+[\w/-]+ -> [\w/-]+\s+(\d+)", text)
+    }
+    for other in ("T-shirt/top", "Pullover", "Coat"):
+        to_shirt, from_shirt = pairs[(other, "Shirt")]
+        assert from_shirt > to_shirt, other
+    assert max(pairs, key=lambda pair: max(pairs[pair])) == ("T-shirt/top", "Shirt")
+    for pair in (("T-shirt/top", "Pullover"), ("Pullover", "Coat")):
+        assert abs(pairs[pair][0] - pairs[pair][1]) <= 3, pair
+    assert sum(pairs[("T-shirt/top", "Coat")]) <= 5
+
+
+def test_solutions_06_evaluation_runs_about_as_fast_per_image_as_training_and_the_dataloader_costs_more():
+    text = printed("solutions/06_training_faster_solutions.ipynb")
+    tensors, loader, epoch = map(float, re.search(
+        r"tensors ([\d.]+) s, DataLoader ([\d.]+) s; one training epoch \(exercise 1\): ([\d.]+) s", text
+    ).groups())
+    evaluation_per_image, training_per_image = tensors / 10_000, epoch / 50_000
+    assert 0.5 < evaluation_per_image / training_per_image < 2 and loader > tensors
+    speeds = dict(re.findall(r"batch (\d+): ([\d,]+) images/s", text))
+    assert int(speeds["512"].replace(",", "")) < int(speeds["128"].replace(",", ""))  # "fewer images per second"
+
+
+def test_solutions_03_more_dropout_narrows_the_gap_and_rotations_end_below_every_flips_only_seed():
+    text = printed("solutions/03_cnn_solutions.ipynb")
+    more = float(re.search(r"dropout 0\.5, one seed: .*gap ([+-][\d.]+)", text).group(1))
+    course = float(re.search(r"dropout 0\.2, \d seeds: .*gap ([+-][\d.]+)", text).group(1))
+    assert more < course
+    rotated, train_rotated, train_flips = map(
+        float,
+        re.search(r"rotations \+ shifts \+ flips ([\d.]+) \(one seed\); its train accuracy \(eval mode\) ([\d.]+) "
+                  r"against ([\d.]+)", text).groups(),
+    )
+    lowest = float(re.search(r"lowest of the flips-only seeds: ([\d.]+)", text).group(1))
+    assert rotated < lowest and train_rotated < train_flips
+
+
+def test_solutions_01_the_two_most_alike_mean_images_are_upper_body_garments_and_strong_augmentation_loses_ink():
+    text = printed("solutions/01_data_loading_solutions.ipynb")
+    first, second = re.search(r"most alike: (.+) and (.+) \(correlation", text).groups()
+    assert {first, second} <= {"T-shirt/top", "Pullover", "Coat", "Shirt"}
+    worst = re.search(r"mild \d+% on average \(worst (\d+)%\), strong \d+% \(worst (\d+)%\)", text)
+    mild, strong = map(int, worst.groups())
+    assert strong < mild
+
+
+def test_solutions_02_dropout_narrowed_the_gap_mostly_by_lowering_the_train_accuracy():
+    rows = {
+        name: (float(train), float(val), float(gap))
+        for name, train, val, gap in re.findall(
+            r"(no dropout|dropout 0\.3)\s+train \(eval mode\) ([\d.]+)  validation ([\d.]+)  gap ([\d.]+)",
+            printed("solutions/02_mlp_baseline_solutions.ipynb"),
+        )
+    }
+    (train, val, gap), (train_dropout, val_dropout, gap_dropout) = rows["no dropout"], rows["dropout 0.3"]
+    assert 0.015 < gap - gap_dropout < 0.03, "about two points"
+    assert train - train_dropout > val_dropout - val > 0, "mostly by lowering the train accuracy; validation rose"
+    assert 0.003 < val_dropout - val < 0.008, "about half a point"
