@@ -116,3 +116,19 @@ def test_every_benchmark_script_imports_and_shows_its_help(script):
     person who measures with it."""
     done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
+
+
+def test_running_a_notebook_prints_one_line_for_it_and_no_kernel_warnings(tmp_path, capfd):
+    """`make run` shows one line per notebook; the kernel's transport warnings go to build/kernel-logs/."""
+    import nbformat
+
+    from utils.machinery import notebook_runner
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello')")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "99_tiny.ipynb"
+    nbformat.write(notebook, path)
+    assert notebook_runner.main([str(path), "--out", str(tmp_path / "out")]) == 0
+    captured = capfd.readouterr()
+    assert "ok      99_tiny.ipynb" in captured.out
+    assert "WARNING" not in captured.err + captured.out

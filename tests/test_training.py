@@ -150,7 +150,8 @@ def test_resumed_optimizer_state_follows_the_model_to_its_device(tmp_path, digit
     Weights on the meta device stand in for weights on a GPU, so the invariant is checked without one."""
     model = models.MLP(hidden=[16])
     optimizer = torch.optim.AdamW(model.parameters())
-    training.fit(model, *digits, FAST, optimizer=optimizer, progress=False, verbose=False)
+    # trained on the CPU (not wherever pick_device would choose): the state is then where a loaded checkpoint puts it
+    training.fit(model, *digits, FAST, optimizer=optimizer, device="cpu", progress=False, verbose=False)
     saved_state = optimizer.state_dict()  # as a checkpoint holds it: on the CPU
     elsewhere = models.MLP(hidden=[16]).to("meta")
     resumed = torch.optim.AdamW(elsewhere.parameters())

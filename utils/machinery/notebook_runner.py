@@ -20,15 +20,22 @@ NOTEBOOKS = config.REPO_ROOT / "notebooks"
 
 
 def run_notebook(path: Path, output: Path, timeout: int | None = None) -> float:
-    """Execute ``path`` with the notebook's folder as working directory; save it to ``output``."""
+    """Execute ``path`` with the notebook's folder as working directory; save it to ``output``.
+
+    The kernel's own stderr (jupyter_client's transport warnings, a crash's last words) goes to
+    ``build/kernel-logs/NAME.log`` rather than between the result lines; cell errors come back through the notebook.
+    """
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    log = config.REPO_ROOT / "build" / "kernel-logs" / f"{path.stem}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
+    with open(log, "w") as kernel_stderr:
+        NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute(stderr=kernel_stderr)
     output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, output)
     return time.perf_counter() - began
