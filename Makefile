@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+SITE_STAMP := $(VENV)/.installed-site
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: setup data lab run notebooks test lint clean
+.PHONY: setup data lab run notebooks test lint clean site site-check
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	touch $(DEV_STAMP)
+
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(PIP) -r requirements-site.txt
+	touch $(SITE_STAMP)
 
 setup: $(STAMP)  ## virtual environment with the course's packages
 
@@ -32,7 +37,13 @@ run: data  ## execute every notebook headless (full mode) into build/, one line 
 notebooks: data  ## re-execute the notebooks in place: regenerates the committed outputs (full mode)
 	$(BIN)/python -m utils.machinery.notebook_runner --in-place
 
-test: data $(DEV_STAMP)  ## unit tests + every notebook under nbval, in smoke mode; then ruff
+site: $(SITE_STAMP)  ## the course website in build/site/, rendered from the committed notebooks (nothing re-executed)
+	$(BIN)/python -m utils.machinery.site
+
+site-check: $(SITE_STAMP) $(DEV_STAMP)  ## build the site and open every page in headless Chromium (Debian: chromium, chromium-driver)
+	$(BIN)/python -m pytest tests/test_site.py
+
+test: data $(DEV_STAMP) $(SITE_STAMP)  ## unit tests (the site in Chromium too) + every notebook under nbval, in smoke mode; then ruff
 	COURSE_SMOKE=1 $(BIN)/python -m pytest
 	$(BIN)/ruff check utils tests notebooks benchmarks
 

@@ -1,0 +1,119 @@
+"""The course website, checked as a person sees it: served on localhost and opened in headless Chromium. Every page
+loads without a console error, every image has drawn, every internal link resolves, and a screenshot of notebook 03's
+page is left in build/site-screenshots/ for a person to look at.
+
+Needs the site's packages (requirements-site.txt) and Debian's chromium and chromium-driver; CI installs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+
+import pytest
+
+from utils import config
+
+pytest.importorskip("mkdocs", reason="the site's packages: pip install -r requirements-site.txt")
+webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -r requirements-site.txt")
+if not (shutil.which("chromium") and shutil.which("chromedriver")):
+    pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
+
+from utils.machinery import site  # noqa: E402
+
+PAGES = [
+    "index.html",
+    *(f"notebooks/{path.stem}.html" for path in sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))),
+    *(f"notebooks/solutions/{path.stem}.html"
+      for path in sorted((config.REPO_ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))),
+    "docs/results.html",
+    "docs/instructor_guide.html",
+    "docs/maintainers.html",
+]
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href") if tag in ("a", "link") else None
+        if href and not href.startswith(("#", "mailto:", "javascript:")):
+            self.found.append(href)
+
+
+@pytest.fixture(scope="module")
+def served():
+    assert site.main() == 0, "make site failed"
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site.SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,2200"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    driver = webdriver.Chrome(options=options, service=service)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_loads_without_console_errors_and_every_image_draws(served, browser, page):
+    browser.get(served + page)
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "Promise.all([...document.images].map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; })))"
+        ".then(done);"
+    )
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+    blank = browser.execute_script(
+        "return [...document.images].filter(i => i.naturalWidth === 0).map(i => i.src.slice(0, 80));"
+    )
+    assert not blank, f"images that did not draw: {blank}"
+    if page.startswith("notebooks/0"):
+        assert browser.execute_script("return document.images.length;") > 0, "a notebook page without its figures"
+
+
+def test_every_internal_link_resolves(served):
+    broken = []
+    for page in PAGES:
+        parser = Links()
+        parser.feed(urllib.request.urlopen(served + page).read().decode())
+        for href in parser.found:
+            target = urllib.parse.urljoin(served + page, href).split("#")[0]
+            if not target.startswith(served):
+                continue
+            try:
+                urllib.request.urlopen(urllib.request.Request(target, method="HEAD"))
+            except urllib.error.HTTPError as error:
+                broken.append(f"{page} -> {href} ({error.code})")
+    assert not broken, broken
+
+
+def test_a_screenshot_of_notebook_03_for_a_person_to_look_at(served, browser):
+    browser.get(served + "notebooks/03_cnn.html")
+    folder = config.REPO_ROOT / "build" / "site-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(folder / "03_cnn.png"))
+    browser.execute_script("document.querySelectorAll('img')[1].scrollIntoView();")
+    assert browser.save_screenshot(str(folder / "03_cnn_figures.png"))

@@ -1,0 +1,57 @@
+"""The course website: stage the README, docs/ and the committed notebooks into ``build/site-src/`` with the
+repository's own layout (so every relative link keeps working), then let MkDocs render ``build/site/`` from it
+without executing any notebook.
+
+    python -m utils.machinery.site     # what `make site` runs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from utils import config
+
+SOURCE = config.REPO_ROOT / "build" / "site-src"
+SITE = config.REPO_ROOT / "build" / "site"
+
+
+# a relative link to a page in a notebook's markdown: MkDocs rewrites such links in .md pages, not in notebooks
+NOTEBOOK_LINK = re.compile(r"\]\((?![a-z]+://)([^)#\s]+)\.(?:md|ipynb)(#[^)\s]*)?\)")
+
+
+def stage() -> None:
+    """README.md becomes the home page; docs/ and notebooks/ (with solutions/ and images/) keep their places."""
+    shutil.rmtree(SOURCE, ignore_errors=True)
+    (SOURCE / "docs").mkdir(parents=True)
+    shutil.copy(config.REPO_ROOT / "README.md", SOURCE / "index.md")
+    shutil.copytree(config.REPO_ROOT / "docs" / "site", SOURCE / "docs" / "site")  # the site's stylesheet
+    for page in (config.REPO_ROOT / "docs").glob("*.md"):
+        (SOURCE / "docs" / page.name).write_text(page.read_text().replace("../README.md", "../index.md"))
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "*.py")
+    shutil.copytree(config.REPO_ROOT / "notebooks", SOURCE / "notebooks", ignore=skip)
+    for path in (SOURCE / "notebooks").rglob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = NOTEBOOK_LINK.sub(lambda match: f"]({match[1]}.html{match[2] or ''})", "".join(cell["source"]))
+                cell["source"] = text.replace("](../README.html", "](../index.html")
+        path.write_text(json.dumps(notebook))
+
+
+def main() -> int:
+    stage()
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's end-of-life banner, not about this build
+    command = [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str(config.REPO_ROOT / "mkdocs.yml")]
+    done = subprocess.run(command, env=environment)
+    if done.returncode == 0:
+        print(f"site built in {config.display_path(SITE)}: open {config.display_path(SITE / 'index.html')}")
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
