@@ -225,3 +225,9 @@ def test_solutions_02_dropout_narrowed_the_gap_mostly_by_lowering_the_train_accu
     assert 0.015 < gap - gap_dropout < 0.03, "about two points"
     assert train - train_dropout > val_dropout - val > 0, "mostly by lowering the train accuracy; validation rose"
     assert 0.003 < val_dropout - val < 0.008, "about half a point"
+
+
+def test_solutions_03_the_deeper_network_has_179840_fewer_parameters_and_1152_linear_inputs():
+    text = printed("solutions/03_cnn_solutions.ipynb")
+    assert "179,840 fewer = 253,952 - 73,856 - 256 = 179,840" in text
+    assert "(1, 1152)" in text
