@@ -1,8 +1,8 @@
 """Functions the notebooks print with ``inspect.getsource`` are marked where they are defined.
 
-A notebook cell marked ``# NBVAL_CHECK_OUTPUT`` that prints a function's source is compared with its committed output
-in CI: editing that function, even its docstring, breaks CI until the notebook is re-run in full mode. The marker
-comment says so to whoever is about to edit it.
+A notebook cell tagged ``nbval-check-output`` (in its metadata, out of the learner's sight) that prints a function's
+source is compared with its committed output in CI: editing that function, even its docstring, breaks CI until the
+notebook is re-run in full mode. The marker comment says so to whoever is about to edit it.
 """
 
 from __future__ import annotations
@@ -62,3 +62,16 @@ def test_no_marker_is_left_on_a_function_no_notebook_prints():
                 marked += 1
                 assert (str(path), number + 1) in printed_places, f"{path.name}:{number} marks a function no one prints"
     assert marked == len(printed_places)
+
+
+def test_every_cell_that_prints_a_source_is_compared_by_nbval():
+    """The tag, not a comment in the learner's cell, makes nbval compare the printed source with the committed one."""
+    untagged = [
+        f"{path.name}: {cell['id']}"
+        for path in sorted((REPO_ROOT / "notebooks").glob("**/*.ipynb"))
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if "inspect.getsource(" in "".join(cell["source"])
+        and "nbval-check-output" not in cell["metadata"].get("tags", [])
+    ]
+    assert not untagged, untagged
+
