@@ -31,6 +31,12 @@ def test_an_address_gives_each_notebook_its_badge_and_its_own_folder():
     assert [cell["id"] for cell in again["cells"]].count(colab.CELL_ID) == 1 and title.count(colab.BADGE) == 1
 
 
+def test_the_set_up_cell_is_folded_away_on_colab_and_in_jupyterlab():
+    cell = json.loads(colab.notebooks()[0].read_text())["cells"][1]
+    assert cell["metadata"]["cellView"] == "form" and "".join(cell["source"]).startswith("#@title ")
+    assert cell["metadata"]["jupyter"]["source_hidden"] is True
+
+
 def test_without_an_address_the_cell_says_so_and_no_badge_is_drawn():
     notebook = colab.updated(colab.notebooks()[0], "", "main")
     assert colab.BADGE not in "".join(notebook["cells"][0]["source"])

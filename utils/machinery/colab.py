@@ -20,7 +20,7 @@ CELL_ID = "colab-setup"
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
 CLONE = "/content/course"
 
-SETUP = '''# On Google Colab this cell fetches the course and installs what Colab lacks; anywhere else it does nothing.
+SETUP = '''#@title On Google Colab: fetch the course and install what Colab lacks (anywhere else this does nothing)
 import sys
 
 if "google.colab" in sys.modules:
@@ -65,6 +65,8 @@ def updated(path: Path, repository: str, branch: str) -> dict:
         cells.insert(1, {"cell_type": "code", "execution_count": None, "id": CELL_ID, "metadata": {},
                          "outputs": [], "source": source})
     cells[1]["source"] = source
+    # folded away where the front end allows: Colab shows the #@title line as a form, JupyterLab a collapsed input
+    cells[1]["metadata"].update({"cellView": "form", "jupyter": {"source_hidden": True}})
     title = [line for line in "".join(cells[0]["source"]).split("\n") if not line.startswith(BADGE)]
     if repository:
         link = f"https://colab.research.google.com/github/{repository}/blob/{branch}/{folder}/{path.name}"
