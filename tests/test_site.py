@@ -92,6 +92,7 @@ def test_every_page_loads_without_console_errors_and_every_image_draws(served, b
     assert not blank, f"images that did not draw: {blank}"
     if page.startswith("notebooks/0"):
         assert browser.execute_script("return document.images.length;") > 0, "a notebook page without its figures"
+        assert "google.colab" not in browser.page_source, "the Colab set-up cell is for Colab, not for the web page"
 
 
 def test_every_internal_link_resolves(served):

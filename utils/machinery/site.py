@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 from utils import config
+from utils.machinery import colab
 
 SOURCE = config.REPO_ROOT / "build" / "site-src"
 SITE = config.REPO_ROOT / "build" / "site"
@@ -36,6 +37,8 @@ def stage() -> None:
     shutil.copytree(config.REPO_ROOT / "notebooks", SOURCE / "notebooks", ignore=skip)
     for path in (SOURCE / "notebooks").rglob("*.ipynb"):
         notebook = json.loads(path.read_text())
+        # the Colab set-up cell does nothing on the web: the page shows the lesson (and the badge, once it is set)
+        notebook["cells"] = [cell for cell in notebook["cells"] if cell.get("id") != colab.CELL_ID]
         for cell in notebook["cells"]:
             if cell["cell_type"] == "markdown":
                 text = NOTEBOOK_LINK.sub(lambda match: f"]({match[1]}.html{match[2] or ''})", "".join(cell["source"]))
