@@ -41,7 +41,10 @@ if "google.colab" in sys.modules:
 
 def address() -> tuple[str, str]:
     """The repository ("owner/name", empty until set) and branch that pyproject.toml names."""
-    import tomllib  # Python 3.11+; the machinery runs where the maintainers run it
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the backport, from requirements-dev.txt
+        import tomli as tomllib
 
     course = tomllib.loads((config.REPO_ROOT / "pyproject.toml").read_text())["tool"]["course"]
     return course["repository"], course["branch"]
