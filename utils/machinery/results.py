@@ -157,16 +157,14 @@ def steps_table(results: dict | None = None) -> str:
     # the flips step trains nothing new: it is judged below, each network with and without its test-time views
     steps = [("mlp-fashion", "ablation-plain"), *zip(ABLATION[:-2], ABLATION[1:-1])]
     steps.append(("ablation-dropout", "ablation-batch"))
+    rows = []  # (the row's name, its Difference), formatted alike below
     for before, after in steps:
-        difference = compare(before, after, results=results)
         name = ABLATION_STEP_NAMES.get((before, after), results["runs"][after]["description"])
-        lines.append(
-            f"| {name} | {difference.mean:+.4f} | {difference.low:+.4f} to {difference.high:+.4f} | "
-            f"{difference.seeds} | {difference.verdict} |"
-        )
+        rows.append((name, compare(before, after, results=results)))
     for key in MEASURED_ONCE_AND_WITH_VIEWS:
-        difference = views_gain(key, results)
         name = f"test-time views: {HEADLINE_LABELS.get(key, results['runs'][key]['description'])}"
+        rows.append((name, views_gain(key, results)))
+    for name, difference in rows:
         lines.append(
             f"| {name} | {difference.mean:+.4f} | {difference.low:+.4f} to {difference.high:+.4f} | "
             f"{difference.seeds} | {difference.verdict} |"
