@@ -19,10 +19,11 @@ import datetime
 import os
 import sys
 
-from utils import config, data, hardware
+from utils import data, hardware
+from utils.guards import settings
 from utils.machinery import notebook_runner, results
 
-RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
+RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "notebook_minutes.json"
 
 
 def main() -> int:
@@ -35,8 +36,8 @@ def main() -> int:
     )
     missing = [path.name for path in paths if not path.is_file()]
     if missing:
-        parser.error(f"no notebook {missing[0]!r} in {config.display_path(notebook_runner.NOTEBOOKS)}")
-    if config.SMOKE:
+        parser.error(f"no notebook {missing[0]!r} in {settings.display_path(notebook_runner.NOTEBOOKS)}")
+    if settings.SMOKE:
         parser.error("smoke mode times nothing worth filing: unset COURSE_SMOKE")
     if data.locate("mnist", quiet=True).is_sample:
         parser.error("full MNIST is not imported: python -m utils.data fetch --from ../shared/data/mnist")
@@ -46,8 +47,8 @@ def main() -> int:
     saved = results.read(RESULTS_FILE)
     minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}
     for path in paths:
-        output = path if args.in_place else config.REPO_ROOT / "build" / "notebooks" / path.name
-        seconds = notebook_runner.run_notebook(path.resolve(), output)
+        output = path if args.in_place else settings.REPO_ROOT / "build" / "notebooks" / path.name
+        seconds, _ = notebook_runner.run_notebook(path.resolve(), output)
         minutes[path.name] = round(seconds / 60, 1)
         print(f"{path.name:<32} {minutes[path.name]:5.1f} min", flush=True)
     saved[cpu_class] = {
@@ -56,7 +57,7 @@ def main() -> int:
         "minutes": minutes,
     }
     results.write(RESULTS_FILE, saved)
-    print(f"saved under {cpu_class!r} in {config.display_path(RESULTS_FILE)}")
+    print(f"saved under {cpu_class!r} in {settings.display_path(RESULTS_FILE)}")
     return 0
 
 

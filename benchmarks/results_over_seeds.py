@@ -17,8 +17,9 @@ from dataclasses import replace
 
 import torch
 
-from utils import config, data, evaluation, hardware, recipes, training
-from utils.machinery import results
+from utils import data, evaluation, hardware, recipes, training
+from utils.guards import settings
+from utils.machinery import results, workflow
 from utils.models import CNN, MLP
 
 FLIP = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
@@ -127,14 +128,14 @@ def run(key: str, seed: int) -> dict:
     model = factory()
     history = training.fit(model, train, validation, recipe, augment=augment, seed=seed, progress=False, verbose=False)
     device = hardware.pick_device()
-    final = recipes.final_metrics(model, history, test, device)
+    final = workflow.final_metrics(model, validation, test, device)
     _, train_acc = evaluation.evaluate(model, train.to(device), device)
     record = {
         "val_acc": None if key.endswith("-all") else final["val_acc"],
         "test_acc": final["test_acc"],
         "train_acc": train_acc,
         "seconds": sum(history.seconds),
-        "val_curve": history.val_acc,
+        "val_curve": history.val_acc,  # fit checks each image once per epoch; "val_acc" is with the views
     }
     views = [view for view in ("flips", "shifts") if getattr(model, f"test_time_{view}", False)]
     if views and not key.endswith("-all"):
@@ -150,7 +151,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=list(CONFIGS), metavar="KEY", help="default: every one")
     args = parser.parse_args()
     # smoke mode (COURSE_SMOKE=1) checks the script on little data: it must not overwrite the real results
-    path = config.REPO_ROOT / "build" / "seeds-smoke.json" if config.SMOKE else results.RESULTS_FILE
+    path = settings.REPO_ROOT / "build" / "seeds-smoke.json" if settings.SMOKE else results.RESULTS_FILE
     saved = results.load(path)
     machine = hardware.describe_hardware()
     print(machine)

@@ -27,12 +27,13 @@ import time
 
 import torch
 
-from utils import config, data, evaluation, hardware, recipes, training
+from utils import data, evaluation, hardware, recipes, training
+from utils.guards import settings
 from utils.machinery import results
 from utils.models import CNN
 
 DATASET = "fashion-mnist"
-RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "time_to_accuracy.json"
+RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "time_to_accuracy.json"
 
 
 def splits(limit):
@@ -135,7 +136,7 @@ def main() -> None:
     else:
         speedup = None
         print(f"{label}: not computable: a recipe did not reach {args.target:.0%} within {args.max_epochs} epochs")
-    if not args.quick and not config.SMOKE:
+    if not args.quick and not settings.SMOKE:
         saved = results.read(RESULTS_FILE)
         saved[results.cpu_class()] = {
             "hardware": hardware.describe_hardware(),
@@ -145,7 +146,7 @@ def main() -> None:
             **summary,
         }
         results.write(RESULTS_FILE, saved)
-        print(f"saved under {results.cpu_class()!r} in {config.display_path(RESULTS_FILE)}")
+        print(f"saved under {results.cpu_class()!r} in {settings.display_path(RESULTS_FILE)}")
 
 
 if __name__ == "__main__":

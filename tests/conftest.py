@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import config
 from utils.datasets import DATASETS
+from utils.guards import settings
 from utils.machinery import sources
 
 SYSTEM_FASHION = DATASETS["fashion-mnist"].system_dir
@@ -80,4 +80,4 @@ def system_fashion() -> Path:
 @pytest.fixture
 def smoke(monkeypatch):
     """Smoke mode's small data and few epochs, whatever the environment says."""
-    monkeypatch.setattr(config, "SMOKE", True)
+    monkeypatch.setattr(settings, "SMOKE", True)

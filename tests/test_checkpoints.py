@@ -4,10 +4,11 @@ import time
 import pytest
 import torch
 
-from utils import checkpoints, config, data, models, recipes, training
+from utils import checkpoints, data, models, recipes, training
 from utils.checkpoints import CheckpointError
 from utils.datasets import DATASETS
-from utils.machinery import sources
+from utils.guards import settings
+from utils.machinery import sources, workflow
 
 SPEC = DATASETS["mnist"]
 
@@ -132,11 +133,11 @@ def test_weights_that_do_not_fit_are_reported(tmp_path):
 
 
 def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
-    monkeypatch.setattr(config, "SMOKE", True)
-    first = recipes.load_or_train("mlp", "mnist", epochs=1)
+    monkeypatch.setattr(settings, "SMOKE", True)
+    first = workflow.load_or_train("mlp", "mnist", epochs=1)
     assert "No usable checkpoint at" in capsys.readouterr().out
     assert first.path.exists() and first.is_sample and first.epoch == 1
-    second = recipes.load_or_train("mlp", "mnist", epochs=1)
+    second = workflow.load_or_train("mlp", "mnist", epochs=1)
     assert "Loaded" in capsys.readouterr().out
     images = torch.randn(4, 1, 28, 28)
     assert torch.equal(first.model(images), second.model(images))
@@ -217,11 +218,11 @@ def test_twenty_outputs_for_ten_classes_is_refused(tmp_path):
 
 
 def test_load_or_train_retrains_over_an_unusable_checkpoint_and_keeps_it_aside(monkeypatch, capsys):
-    monkeypatch.setattr(config, "SMOKE", True)
-    path = recipes.default_checkpoint("mlp", "mnist")
+    monkeypatch.setattr(settings, "SMOKE", True)
+    path = workflow.default_checkpoint("mlp", "mnist")
     _edited(_save(path, models.MLP(hidden=[8])), EDITS["no dataset"])
     broken = path.read_bytes()
-    loaded = recipes.load_or_train("mlp", "mnist", epochs=1)
+    loaded = workflow.load_or_train("mlp", "mnist", epochs=1)
     assert "Cannot use it" in capsys.readouterr().out
     assert loaded.epoch == 1 and path.with_name("mlp-mnist.pt.unusable").read_bytes() == broken
 
@@ -278,15 +279,15 @@ def test_a_full_disk_during_the_save_is_one_clear_error(tmp_path, monkeypatch):
 
 def test_load_or_train_never_overwrites_a_checkpoint_trained_on_other_data(monkeypatch, capsys):
     """A model trained on full MNIST is kept aside when the data falls back to the sample, not overwritten."""
-    monkeypatch.setattr(config, "SMOKE", True)
-    path = recipes.default_checkpoint("mlp", "mnist")
+    monkeypatch.setattr(settings, "SMOKE", True)
+    path = workflow.default_checkpoint("mlp", "mnist")
     checkpoints.save_checkpoint(
         path, models.MLP(hidden=[8]), dataset="mnist", history={"val_acc": [0.97]}, is_sample=False
     )
     full = path.read_bytes()
     for _ in range(2):
         path.write_bytes(full)
-        recipes.load_or_train("mlp", "mnist", epochs=1)
+        workflow.load_or_train("mlp", "mnist", epochs=1)
         assert "was trained on other data; moved it to" in capsys.readouterr().out
     assert path.with_name("mlp-mnist.pt.other-data").read_bytes() == full
     assert path.with_name("mlp-mnist.pt.other-data.2").read_bytes() == full  # the first one kept too

@@ -2,8 +2,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from utils import config, data
+from utils import data
 from utils.datasets import DATASETS
+from utils.guards import settings
 
 MNIST = DATASETS["mnist"]
 FASHION = DATASETS["fashion-mnist"]
@@ -35,10 +36,10 @@ def test_normalization_constants_are_those_of_the_training_set(system_fashion):
 
 
 def test_smoke_mode_limits_the_data(monkeypatch):
-    monkeypatch.setattr(config, "SMOKE", True)
-    assert len(data.load_tensors("mnist", "train")) == config.SMOKE_LIMITS["train"]
-    assert len(data.make_loader("mnist", "test").dataset) == config.SMOKE_LIMITS["test"]
-    monkeypatch.setattr(config, "SMOKE", False)
+    monkeypatch.setattr(settings, "SMOKE", True)
+    assert len(data.load_tensors("mnist", "train")) == settings.SMOKE_LIMITS["train"]
+    assert len(data.make_loader("mnist", "test").dataset) == settings.SMOKE_LIMITS["test"]
+    monkeypatch.setattr(settings, "SMOKE", False)
     assert len(data.load_tensors("mnist", "train")) == 4000
 
 
@@ -117,7 +118,7 @@ def test_relative_folders_in_the_environment_are_taken_from_the_repository_root(
     monkeypatch.chdir(tmp_path)  # a notebook's kernel runs in notebooks/, the command-line tools anywhere
     monkeypatch.setenv("COURSE_DATA_DIR", "build/other-data")
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", "build/checkpoints-laptop")
-    assert config.data_dir() == config.REPO_ROOT / "build" / "other-data"
-    assert config.checkpoint_dir().is_relative_to(config.REPO_ROOT / "build" / "checkpoints-laptop")
+    assert settings.data_dir() == settings.REPO_ROOT / "build" / "other-data"
+    assert settings.checkpoint_dir().is_relative_to(settings.REPO_ROOT / "build" / "checkpoints-laptop")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
-    assert config.data_dir() == tmp_path / "elsewhere"
+    assert settings.data_dir() == tmp_path / "elsewhere"

@@ -23,10 +23,10 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from utils import checkpoints, config, data, models, predict
+from utils import checkpoints, data, models, predict
 from utils.checkpoints import CheckpointError
 from utils.datasets import DATASETS
-from utils.guards import text
+from utils.guards import settings, text
 from utils.machinery import results, signals, sources
 from utils.train import main as train_main
 
@@ -52,7 +52,7 @@ def _run_python(code: str, *, env: dict | None = None, timeout: float = 300) -> 
     """Run ``code`` in a fresh interpreter from the repository, as a learner's command would run."""
     return subprocess.run(
         [sys.executable, "-c", code],
-        cwd=config.REPO_ROOT,
+        cwd=settings.REPO_ROOT,
         env={**os.environ, "COURSE_PROGRESS": "0", **(env or {})},
         capture_output=True,
         text=True,
@@ -316,7 +316,7 @@ def test_sigterm_during_training_keeps_the_finished_epochs(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-u", "-c", OFFLINE + "import sys\nfrom utils.train import main\n"
          f"sys.exit(main(['--model', 'mlp', '--dataset', 'mnist', '--epochs', '50', '--save', {str(target)!r}]))"],
-        cwd=config.REPO_ROOT,
+        cwd=settings.REPO_ROOT,
         env={**os.environ, "COURSE_SMOKE": "1", "COURSE_PROGRESS": "0"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

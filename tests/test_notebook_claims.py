@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from utils import config, models
+from utils import models
+from utils.guards import settings
 from utils.machinery import results
 
-NOTEBOOKS = config.REPO_ROOT / "notebooks"
+NOTEBOOKS = settings.REPO_ROOT / "notebooks"
 STEPS = list(zip(results.ABLATION[:-2], results.ABLATION[1:-1]))
 
 

@@ -27,6 +27,8 @@ def test_notebook_is_clean(path):
     code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert all("id" in cell for cell in notebook["cells"]), "every cell needs an id"
     counts = [cell["execution_count"] for cell in code_cells]
+    if any(counts):  # outputs only from a full run of the notebook runner (make notebooks), which says so
+        assert notebook["metadata"].get("course", {}).get("mode") == "full", "re-run it with `make notebooks`"
     # either a complete run (every code cell executed, in order 1, 2, 3, ...) or fully stripped
     assert counts == list(range(1, len(counts) + 1)) or counts == [None] * len(counts), f"counts {counts}"
     for index, cell in enumerate(code_cells):
@@ -34,5 +36,4 @@ def test_notebook_is_clean(path):
             assert output["output_type"] != "error", f"code cell {index} holds an error"
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
             assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
-            assert "small subsets and few epochs" not in text, f"code cell {index} comes from a smoke-mode run"
             assert "5,000-image sample" not in text, f"code cell {index} ran without full MNIST: import it first"

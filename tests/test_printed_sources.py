@@ -15,7 +15,7 @@ from pathlib import Path
 
 import utils
 from utils import checkpoints, data, evaluation, models, predict, recipes, training
-from utils.config import REPO_ROOT
+from utils.guards.settings import REPO_ROOT
 
 MODULES = {module.__name__.split(".")[-1]: module for module in (checkpoints, data, evaluation, models, predict,
                                                                   recipes, training)}

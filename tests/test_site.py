@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from utils import config
+from utils.guards import settings
 
 pytest.importorskip("mkdocs", reason="the site's packages: pip install -r requirements-site.txt")
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -r requirements-site.txt")
@@ -29,9 +29,9 @@ from utils.machinery import site  # noqa: E402
 
 PAGES = [
     "index.html",
-    *(f"notebooks/{path.stem}.html" for path in sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))),
+    *(f"notebooks/{path.stem}.html" for path in sorted((settings.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))),
     *(f"notebooks/solutions/{path.stem}.html"
-      for path in sorted((config.REPO_ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))),
+      for path in sorted((settings.REPO_ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))),
     "docs/results.html",
     "docs/instructor_guide.html",
     "docs/maintainers.html",
@@ -113,7 +113,7 @@ def test_every_internal_link_resolves(served):
 
 def test_a_screenshot_of_notebook_03_for_a_person_to_look_at(served, browser):
     browser.get(served + "notebooks/03_cnn.html")
-    folder = config.REPO_ROOT / "build" / "site-screenshots"
+    folder = settings.REPO_ROOT / "build" / "site-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(folder / "03_cnn.png"))
     browser.execute_script("document.querySelectorAll('img')[1].scrollIntoView();")

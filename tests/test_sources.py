@@ -19,8 +19,9 @@ import pytest
 import torch
 from torchvision import datasets
 
-from utils import config, data
+from utils import data
 from utils.datasets import DATASETS
+from utils.guards import settings
 from utils.machinery import sources
 from utils.machinery.sources import DataFolderError, DataIntegrityError, DataNotFoundError
 
@@ -120,6 +121,19 @@ def test_download_through_torchvision_from_a_local_mirror(tmp_path, isolated_dat
     assert sorted(p.name for p in isolated_data.iterdir()) == ["MNIST"]  # the staging folder is gone
 
 
+def test_a_failed_downloads_reason_is_kept_from_old_torchvision_too():
+    """torchvision before 0.20 prints why each mirror failed and raises only "Error downloading NAME": the printed
+    reason must reach the learner (the test above covers the newer wording, found by torch 2.4's run)."""
+    printed = (
+        "Downloading http://mirror/train-images-idx3-ubyte.gz\nFailed to download (trying next):\n"
+        "<urlopen error [Errno 111] Connection refused>\n\n"
+    )
+    reason = sources._download_reason(RuntimeError("Error downloading train-images-idx3-ubyte.gz"), printed)
+    assert reason == "Error downloading train-images-idx3-ubyte.gz: <urlopen error [Errno 111] Connection refused>"
+    newer = RuntimeError("Error downloading x.gz:\nTried http://mirror/, got:\n<urlopen error timed out>\n")
+    assert sources._download_reason(newer, printed) == "Error downloading x.gz: <urlopen error timed out>"
+
+
 def test_missing_data_without_network_lists_the_ways_to_get_it_and_keeps_the_reason(fake_fashion):
     with pytest.raises(DataNotFoundError) as error:
         data.load_tensors("fashion-mnist")
@@ -137,7 +151,7 @@ def test_truncated_gz_on_the_usb_stick_is_named(fake_fashion):
     damaged = fake_fashion / "train-labels-idx1-ubyte.gz"
     damaged.write_bytes(damaged.read_bytes()[:30])
     with pytest.raises(DataIntegrityError, match="train-labels-idx1-ubyte.gz is truncated or corrupt"):
-        sources.import_folder(fake_fashion, fashion(), config.data_dir())
+        sources.import_folder(fake_fashion, fashion(), settings.data_dir())
 
 
 def test_garbage_inside_a_gz_is_one_clear_line_everywhere(isolated_data, fake_fashion, monkeypatch, capsys):
@@ -162,7 +176,7 @@ def test_wrong_file_is_refused_by_its_checksum(fake_fashion):
         gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x14" + bytes(20))
     )
     with pytest.raises(DataIntegrityError, match="t10k-labels-idx1-ubyte.gz is not the original Fashion-MNIST"):
-        sources.import_folder(fake_fashion, fashion(), config.data_dir())
+        sources.import_folder(fake_fashion, fashion(), settings.data_dir())
 
 
 def test_recompressed_gz_files_in_the_data_folder_are_recognised(isolated_data, fake_fashion, capsys):
@@ -332,7 +346,7 @@ def test_python_m_utils_data_runs_the_command_without_a_traceback(tmp_path):
         capture_output=True,
         text=True,
         env={**os.environ, "COURSE_DATA_DIR": str(not_a_folder)},
-        cwd=config.REPO_ROOT,
+        cwd=settings.REPO_ROOT,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: the data folder") and "Traceback" not in result.stderr

@@ -4,10 +4,12 @@ import math
 import pytest
 import torch
 
-from utils import checkpoints, config, recipes, training
+from utils import checkpoints, recipes, training
+from utils.guards import settings
+from utils.machinery import workflow
 from utils.train import main
 
-SMOKE_BATCHES = math.ceil(config.SMOKE_LIMITS["train"] / training.Recipe().batch_size)
+SMOKE_BATCHES = math.ceil(settings.SMOKE_LIMITS["train"] / training.Recipe().batch_size)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +84,7 @@ def _interrupt_at(monkeypatch, batch: int) -> None:
 
         return recipe, augment
 
-    monkeypatch.setattr(recipes, "course_recipe", interrupting_recipe)
+    monkeypatch.setattr(workflow, "course_recipe", interrupting_recipe)  # what train_model calls
 
 
 def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, capsys):
@@ -106,7 +108,7 @@ def test_ctrl_c_never_replaces_a_good_checkpoint(tmp_path, smoke, monkeypatch, c
 
 
 def test_no_progress_bars_when_the_output_is_not_a_terminal(smoke, monkeypatch, capsys):
-    monkeypatch.setattr(config, "PROGRESS", True)
+    monkeypatch.setattr(settings, "PROGRESS", True)
     assert main(["--model", "mlp", "--dataset", "mnist", "--epochs", "1"]) == 0
     captured = capsys.readouterr()
     assert "%|" not in captured.err + captured.out and "Epoch  1/1" in captured.out

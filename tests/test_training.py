@@ -6,7 +6,9 @@ import sys
 import pytest
 import torch
 
-from utils import config, data, evaluation, hardware, models, recipes, training
+from utils import data, evaluation, hardware, models, recipes, training
+from utils.guards import settings
+from utils.machinery import workflow
 
 FAST = training.Recipe(epochs=1, batch_size=64)
 
@@ -27,6 +29,21 @@ def test_same_seed_gives_the_same_numbers_on_cpu(digits, factory):
     _, first = _fit(factory, *digits, device="cpu")
     _, second = _fit(factory, *digits, device="cpu")
     assert first.train_loss == second.train_loss and first.val_acc == second.val_acc
+
+
+def test_fit_checks_each_epoch_on_one_view_and_leaves_the_views_on(digits, monkeypatch):
+    """The test-time views cost two to five passes over the validation split; fit's check after each epoch needs
+    one, and the finished model keeps its views for the final measurement."""
+    seen = []
+    real_evaluate = training.evaluate
+
+    def recording_evaluate(model, data, device):
+        seen.append((model.test_time_flips, model.test_time_shifts))
+        return real_evaluate(model, data, device)
+
+    monkeypatch.setattr(training, "evaluate", recording_evaluate)
+    model, _ = _fit(lambda: models.CNN(test_time_flips=True, test_time_shifts=True), *digits)
+    assert seen == [(False, False)] and model.test_time_flips and model.test_time_shifts
 
 
 def test_mlp_learns_well_above_chance(digits):
@@ -93,7 +110,7 @@ def test_an_interrupt_between_evaluating_and_recording_an_epoch_keeps_them_in_st
 
 
 def test_dataloader_path_trains_too(monkeypatch):
-    monkeypatch.setattr(config, "SMOKE", True)
+    monkeypatch.setattr(settings, "SMOKE", True)
     train, test = data.make_loader("mnist", "train", 64), data.make_loader("mnist", "test", 256)
     _, history = _fit(lambda: models.MLP(hidden=[64]), train, test, recipe=training.Recipe(epochs=2))
     assert history.epochs == 2 and history.val_acc[-1] > 0.5
@@ -186,7 +203,7 @@ def test_course_precision_float32_turns_autocast_off_and_says_so(digits, monkeyp
 
     monkeypatch.setattr(training, "autocast", recording_autocast)
     monkeypatch.setattr(hardware, "bf16_is_fast", lambda device: True)
-    monkeypatch.setattr(config, "FORCE_FLOAT32", True)
+    monkeypatch.setattr(settings, "FORCE_FLOAT32", True)
     model = models.MLP(hidden=[16])
     training.fit(model, *digits, training.Recipe(epochs=1, mixed_precision=True), progress=False)
     assert used and not any(used)
@@ -195,11 +212,11 @@ def test_course_precision_float32_turns_autocast_off_and_says_so(digits, monkeyp
 
 def test_an_unknown_course_precision_is_one_clear_error():
     result = subprocess.run(
-        [sys.executable, "-c", "import utils.config"],
+        [sys.executable, "-c", "import utils.guards.settings"],
         capture_output=True,
         text=True,
         env={**os.environ, "COURSE_PRECISION": "fp8"},
-        cwd=config.REPO_ROOT,
+        cwd=settings.REPO_ROOT,
     )
     assert result.returncode != 0 and "COURSE_PRECISION='fp8' is not a setting; use auto or float32" in result.stderr
 
@@ -210,11 +227,13 @@ def test_fit_the_checkpoint_and_notebook_04_report_the_same_accuracy(smoke, tmp_
     from utils import checkpoints, evaluation
 
     path = tmp_path / "cnn.pt"
-    model, history = recipes.train_model("cnn", "mnist", epochs=1, save=path, progress=False)
+    model, history = workflow.train_model("cnn", "mnist", epochs=1, save=path, progress=False)
     saved = checkpoints.load_checkpoint(path, expect_model="cnn")
     train, validation = data.validation_split(data.load_tensors("mnist", "train"))
     test = data.load_tensors("mnist", "test")
-    assert evaluation.predict(saved.model, validation).accuracy == history.val_acc[-1] == saved.metrics["val_acc"]
+    assert evaluation.predict(saved.model, validation).accuracy == saved.metrics["val_acc"]  # with the shifts
+    with models.one_view(saved.model):  # fit's check after each epoch sees each image once
+        assert evaluation.predict(saved.model, validation).accuracy == history.val_acc[-1]
     assert evaluation.predict(saved.model, test).accuracy == saved.metrics["test_acc"]
     assert evaluation.predict(model, test).accuracy == saved.metrics["test_acc"]
 

@@ -16,7 +16,6 @@ import torch
 import torchvision
 from torch import nn
 
-from utils.config import display_path
 from utils.datasets import get_spec
 from utils.guards.checkpoint_files import (
     FORMAT,
@@ -24,6 +23,7 @@ from utils.guards.checkpoint_files import (
     read_checkpoint_file,
     write_checkpoint_file,
 )
+from utils.guards.settings import display_path
 from utils.models import build_model, model_name
 
 
@@ -71,7 +71,7 @@ def save_checkpoint(
 
     The classes and normalization come from the dataset's record, so the metadata cannot disagree with the data the
     model saw; ``is_sample`` (the training data's own ``is_sample``) says whether that was an offline sample.
-    ``metrics`` (validation and test accuracy: ``recipes.final_metrics``) default to the last epoch's validation
+    ``metrics`` (validation and test accuracy: ``workflow.final_metrics``) default to the last epoch's validation
     accuracy.
     """
     path = Path(path)

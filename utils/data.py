@@ -20,8 +20,8 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision import transforms
 
-from utils import config
 from utils.datasets import get_spec
+from utils.guards import settings
 from utils.machinery.sources import locate
 
 SPLITS = ("train", "test")
@@ -45,7 +45,7 @@ def default_transform(name: str) -> transforms.Compose:
 
 
 def _resolve_limit(limit: int | None | str, split: str) -> int | None:
-    return config.SMOKE_LIMITS[split] if limit == "auto" and config.SMOKE else (None if limit == "auto" else limit)
+    return settings.SMOKE_LIMITS[split] if limit == "auto" and settings.SMOKE else (None if limit == "auto" else limit)
 
 
 def load_dataset(name: str, split: str = "train", transform=None, limit: int | None | str = None) -> Dataset:

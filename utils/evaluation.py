@@ -28,7 +28,7 @@ def _as_batches(data: InMemoryData | Batches, batch_size: int, shuffle: bool, ge
 # Printed by notebook 02, 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
 @torch.inference_mode()
 def predict_logits(
-    model: nn.Module, data: InMemoryData | Batches, device: torch.device, *, batch_size: int = 1024
+    model: nn.Module, data: InMemoryData | Batches, device: torch.device, *, batch_size: int = 256
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Float32 logits and the labels of every sample of ``data``, in order: the one pass that every accuracy in
     the course comes from (``fit``'s report, the checkpoints' metrics, notebook 04's evaluation).

@@ -11,7 +11,7 @@ import contextlib
 
 import torch
 
-from utils import config
+from utils.guards import settings
 
 
 def pick_device(preferred: str | torch.device | None = None) -> torch.device:
@@ -55,14 +55,14 @@ def uses_bf16(device: torch.device, setting: str | bool = "auto") -> bool:
     """The course's one precision rule: train in bf16 autocast where the hardware runs it natively (``"auto"``, a
     recipe's default) or where a recipe asks for it (``True``), and never when ``COURSE_PRECISION=float32``."""
     wanted = bf16_is_fast(device) if setting == "auto" else bool(setting)
-    return wanted and not config.FORCE_FLOAT32
+    return wanted and not settings.FORCE_FLOAT32
 
 
 def describe_precision(device: torch.device, mixed: bool) -> str:
     """Which arithmetic a training uses, and why, for its first line."""
     if mixed:
         return "bf16 autocast"
-    if config.FORCE_FLOAT32:
+    if settings.FORCE_FLOAT32:
         return "float32, as COURSE_PRECISION=float32 asks"
     return "float32" if not bf16_is_fast(device) else "float32, as the recipe asks"
 

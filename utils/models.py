@@ -6,7 +6,8 @@ plain values and rebuild the same architecture later (see ``utils.checkpoints``)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -120,6 +121,20 @@ def one_pixel_shifts(images: torch.Tensor) -> list[torch.Tensor]:
     height, width = images.shape[-2:]
     padded = nn.functional.pad(images, (1, 1, 1, 1), mode="replicate")
     return [padded[..., top : top + height, left : left + width] for top, left in ((0, 1), (2, 1), (1, 0), (1, 2))]
+
+
+@contextlib.contextmanager
+def one_view(model: nn.Module) -> Iterator[nn.Module]:
+    """Evaluate ``model`` on each image once, its test-time views (if any) switched off meanwhile: ``fit``'s check
+    after each epoch, where the views would cost two to five passes; the finished model is measured with them."""
+    views = {name: getattr(model, name) for name in ("test_time_flips", "test_time_shifts") if hasattr(model, name)}
+    try:
+        for name in views:
+            setattr(model, name, False)
+        yield model
+    finally:
+        for name, value in views.items():
+            setattr(model, name, value)
 
 
 class PlainCNN(CNN):

@@ -1,36 +1,19 @@
-"""The course's recipes: how the course trains each model on each dataset, and the workflow around a trained model.
+"""The course's recipes: how the course trains each model on each dataset.
 
-``course_recipe`` and ``course_model`` are what notebook 03 chose on the validation split; ``train_model`` trains
-with them, measures the test set once and saves a checkpoint (``python -m utils.train`` calls it);
-``load_or_train`` gives notebooks 04 and 05 the model notebook 03 saved.
+``course_recipe`` and ``course_model`` are what notebook 03 chose on the validation split; ``short_budget_recipe``
+is the Fashion-MNIST recipe for when time is short (notebook 06). The workflow that trains with them, measures the
+test set once and saves a checkpoint is ``utils.machinery.workflow`` (``python -m utils.train`` runs it).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 
 from torch import nn
 
-from utils import checkpoints, config
-from utils.config import display_path
-from utils.data import (
-    Augment,
-    InMemoryData,
-    get_spec,
-    load_tensors,
-    locate,
-    make_augment,
-    validation_loaders,
-    validation_split,
-)
-from utils.evaluation import evaluate
-from utils.guards.checkpoint_files import check_writable
-from utils.guards.files import set_aside
-from utils.hardware import pick_device
+from utils.data import Augment, get_spec, make_augment
 from utils.models import build_model, model_class
-from utils.training import History, Recipe, fit, make_optimizer, seed_everything
+from utils.training import Recipe
 
 
 # Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.
@@ -69,120 +52,3 @@ def short_budget_recipe() -> Recipe:
     ``benchmarks/time_to_accuracy.py`` and notebook 06 time it)."""
     recipe, _ = course_recipe("cnn", "fashion-mnist")
     return replace(recipe, epochs=2, batch_size=64, lr=3e-3)
-
-
-def default_checkpoint(model: str, dataset: str) -> Path:
-    """Where notebook 03 and the CLI save a model, and where notebooks 04 and 05 look for it."""
-    return config.checkpoint_dir() / f"{model}-{dataset}.pt"
-
-
-def train_model(
-    model: str,
-    dataset: str,
-    *,
-    epochs: int | None = None,
-    seed: int = 0,
-    loader: str = "tensors",
-    device: str | None = None,
-    save: str | Path | None = None,
-    progress: bool | None = None,
-) -> tuple[nn.Module, History]:
-    """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call.
-
-    An interrupted run never replaces the checkpoint at ``save``: its finished epochs go to
-    ``interrupted_path(save)`` instead.
-    """
-    recipe, augment = course_recipe(model, dataset, epochs)
-    if save is not None:
-        check_writable(save)  # before training: a bad path must not cost the trained model
-    if loader not in ("tensors", "dataloader"):
-        raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
-    train_images, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
-    train_data, val_data = validation_split(train_images)
-    if loader == "dataloader":  # the classic path over the same images
-        train_data, val_data = validation_loaders(dataset, recipe.batch_size)
-    seed_everything(seed)
-    network = course_model(model, dataset)
-    optimizer = make_optimizer(network, recipe)
-    history = History()
-    keep = dict(model=network, dataset=dataset, history=history, recipe=recipe, optimizer=optimizer,
-                is_sample=train_images.is_sample)
-    try:
-        fit(network, train_data, val_data, recipe, optimizer=optimizer, augment=augment, device=device, seed=seed,
-            history=history, progress=progress)
-    except KeyboardInterrupt:  # keep the finished epochs beside ``save``, never in it
-        if save is not None:
-            _keep_interrupted(save, **keep)
-        raise
-    metrics = final_metrics(network, history, test_data, device)
-    print(f"final model: validation accuracy {metrics['val_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
-    if save is not None:
-        print(f"saved {display_path(_save(save, metrics=metrics, **keep))}")
-    return network, history
-
-
-def _save(path: str | Path, *, model, dataset, history, recipe, optimizer, is_sample, metrics=None) -> Path:
-    return checkpoints.save_checkpoint(
-        path,
-        model,
-        dataset=dataset,
-        history=history.as_dict(),
-        metrics=metrics,
-        recipe=asdict(recipe),
-        optimizer=optimizer,
-        is_sample=is_sample,
-    )
-
-
-def _keep_interrupted(save: str | Path, **keep) -> None:
-    """Save the finished epochs of an interrupted run beside ``save`` (never in it), and say where."""
-    history = keep["history"]
-    if history.epochs == 0:
-        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
-        return
-    kept = _save(interrupted_path(save), **keep)
-    print(
-        f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
-        f"{display_path(kept)} (resume from it as notebook 05 shows, or delete it)."
-    )
-
-
-def final_metrics(model: nn.Module, history: History, test_data: InMemoryData, device=None) -> dict[str, float]:
-    """The numbers a finished model is reported by: its last validation accuracy and, measured once, its test
-    accuracy (and loss)."""
-    test_loss, test_acc = evaluate(model, test_data.to(pick_device(device)), pick_device(device))
-    return {"val_acc": history.val_acc[-1], "test_acc": test_acc, "test_loss": test_loss}
-
-
-def interrupted_path(path: str | Path) -> Path:
-    """Where an interrupted run keeps its finished epochs: ``cnn-mnist.pt`` -> ``cnn-mnist.interrupted.pt``."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}.interrupted{path.suffix}")
-
-
-def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
-    """Load the checkpoint notebook 03 saved; if there is none (or it was trained on other data), train
-    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``.
-
-    A checkpoint it cannot use is renamed, never overwritten: ``NAME.pt.unusable`` or ``NAME.pt.other-data``.
-    """
-    path = Path(path or default_checkpoint(model, dataset))
-    is_sample = locate(dataset).is_sample
-    if path.exists():
-        try:
-            loaded = checkpoints.load_checkpoint(path, expect_model=model)
-        except checkpoints.CheckpointError as error:
-            print(f"Cannot use it: {error}\nMoved it to {display_path(set_aside(path, 'unusable'))}.")
-        else:
-            if loaded.dataset == dataset and loaded.is_sample == is_sample:
-                val_acc, test_acc = loaded.metrics["val_acc"], loaded.metrics.get("test_acc", math.nan)
-                print(
-                    f"Loaded {display_path(path)}: {model} on {dataset}, {loaded.epoch} epochs, "
-                    f"validation accuracy {val_acc:.4f}, test accuracy {test_acc:.4f}"
-                )
-                return loaded
-            kept = set_aside(path, "other-data")
-            print(f"{display_path(path)} was trained on other data; moved it to {display_path(kept)}.")
-    print(f"No usable checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
-    train_model(model, dataset, epochs=epochs, save=path)
-    return checkpoints.load_checkpoint(path, expect_model=model)

@@ -22,10 +22,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from utils import config
 from utils.data import Batches, InMemoryData
 from utils.evaluation import _as_batches, evaluate
+from utils.guards import settings
 from utils.hardware import autocast, describe_precision, pick_device, uses_bf16
+from utils.models import one_view
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -209,10 +210,11 @@ def fit(
             train_loss, train_acc = train_one_epoch(
                 model, _as_batches(train_data, recipe.batch_size, True, shuffler), optimizer, loss_fn, device,
                 scheduler=scheduler, augment=augment, mixed_precision=mixed, channels_last=recipe.channels_last,
-                progress=config.PROGRESS if progress is None else progress, description=f"epoch {epoch}/{last}",
+                progress=settings.PROGRESS if progress is None else progress, description=f"epoch {epoch}/{last}",
             )
             seconds = time.perf_counter() - began
-            epoch_finished(train_loss, train_acc, *evaluate(model, val_data, device), seconds)
+            with one_view(model):  # each image once: the finished model is measured with its test-time views
+                epoch_finished(train_loss, train_acc, *evaluate(model, val_data, device), seconds)
             if verbose:
                 print(epoch_line(history, last), flush=True)
             if stop_when is not None and stop_when(history):

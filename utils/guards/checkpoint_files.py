@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from utils.config import display_path
 from utils.datasets import DATASETS
 from utils.guards.files import refuse_special, special_kind, write_whole
+from utils.guards.settings import display_path
 from utils.guards.text import safe_text
 from utils.models import MODELS, build_model
 

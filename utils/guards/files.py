@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from utils.config import display_path
+from utils.guards.settings import display_path
 
 STALE_AFTER_S = 600
 """A temporary file older than this belongs to a process that was killed (writing one takes a second): removed."""

@@ -13,9 +13,9 @@ import json
 import sys
 from pathlib import Path
 
-from utils import config
+from utils.guards import settings
 
-NOTEBOOKS = config.REPO_ROOT / "notebooks"
+NOTEBOOKS = settings.REPO_ROOT / "notebooks"
 CELL_ID = "colab-setup"
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
 CLONE = "/content/course"
@@ -46,7 +46,7 @@ def address() -> tuple[str, str]:
     except ModuleNotFoundError:  # Python 3.10: the backport, from requirements-dev.txt
         import tomli as tomllib
 
-    course = tomllib.loads((config.REPO_ROOT / "pyproject.toml").read_text())["tool"]["course"]
+    course = tomllib.loads((settings.REPO_ROOT / "pyproject.toml").read_text())["tool"]["course"]
     return course["repository"], course["branch"]
 
 
@@ -61,7 +61,7 @@ def lines(text: str) -> list[str]:
 def updated(path: Path, repository: str, branch: str) -> dict:
     """The notebook at ``path`` with its set-up cell and badge as the address gives them."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    folder = path.parent.relative_to(config.REPO_ROOT).as_posix()
+    folder = path.parent.relative_to(settings.REPO_ROOT).as_posix()
     source = lines(SETUP.format(repository=repository, branch=branch, clone=CLONE, folder=folder))
     cells = notebook["cells"]
     if cells[1].get("id") != CELL_ID:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in notebooks():
         text = json.dumps(updated(path, repository, branch), indent=1, ensure_ascii=False) + "\n"
         if text != path.read_text(encoding="utf-8"):
-            stale.append(path.relative_to(config.REPO_ROOT).as_posix())
+            stale.append(path.relative_to(settings.REPO_ROOT).as_posix())
             if not args.check:
                 path.write_text(text, encoding="utf-8")
     verb = "out of date" if args.check else "rewritten"

@@ -1,4 +1,5 @@
-"""Execute the course notebooks top to bottom, headless, one line of result per notebook.
+"""Execute the course notebooks top to bottom, headless, one line of result per notebook: the last line its
+``result``-tagged cell printed (the accuracy it reached, or what it measured).
 
     python -m utils.machinery.notebook_runner              # run into build/notebooks/, committed notebooks untouched
     python -m utils.machinery.notebook_runner --in-place   # regenerate the committed outputs (full mode only)
@@ -14,13 +15,27 @@ import sys
 import time
 from pathlib import Path
 
-from utils import config
+from utils.guards import settings
 
-NOTEBOOKS = config.REPO_ROOT / "notebooks"
+NOTEBOOKS = settings.REPO_ROOT / "notebooks"
 
 
-def run_notebook(path: Path, output: Path, timeout: int | None = None) -> float:
-    """Execute ``path`` with the notebook's folder as working directory; save it to ``output``.
+RESULT_TAG = "result"
+"""The tag (cell metadata, out of the learner's sight) of the cell whose last printed line is the notebook's result."""
+
+
+def result_line(notebook) -> str:
+    """The last line the ``result``-tagged cell of an executed notebook printed, or "" where there is none."""
+    for cell in notebook.cells:
+        if RESULT_TAG in cell.get("metadata", {}).get("tags", []):
+            printed = "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("name") == "stdout")
+            return next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
+    return ""
+
+
+def run_notebook(path: Path, output: Path, timeout: int | None = None) -> tuple[float, str]:
+    """Execute ``path`` with the notebook's folder as working directory; save it to ``output``. Returns the seconds
+    it took and its result line.
 
     The kernel's own stderr (jupyter_client's transport warnings, a crash's last words) goes to
     ``build/kernel-logs/NAME.log`` rather than between the result lines; cell errors come back through the notebook.
@@ -29,16 +44,17 @@ def run_notebook(path: Path, output: Path, timeout: int | None = None) -> float:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    log = config.REPO_ROOT / "build" / "kernel-logs" / f"{path.stem}.log"
+    log = settings.REPO_ROOT / "build" / "kernel-logs" / f"{path.stem}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     with open(log, "w") as kernel_stderr:
         NotebookClient(
             notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         ).execute(stderr=kernel_stderr)
+    notebook.metadata["course"] = {"mode": "smoke" if settings.SMOKE else "full"}  # what tests/ check it by
     output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, output)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, result_line(notebook)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
     parser.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks")
-    parser.add_argument("--out", type=Path, default=config.REPO_ROOT / "build" / "notebooks")
+    parser.add_argument("--out", type=Path, default=settings.REPO_ROOT / "build" / "notebooks")
     args = parser.parse_args(argv)
-    if args.in_place and config.SMOKE:
+    if args.in_place and settings.SMOKE:
         parser.error("--in-place writes the committed outputs: run it in full mode (unset COURSE_SMOKE)")
     os.environ["COURSE_PROGRESS"] = "0"
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -57,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         output = path if args.in_place else args.out / path.name
         try:
-            seconds = run_notebook(path.resolve(), output)
-            print(f"ok      {path.name}  {seconds:6.1f} s", flush=True)
+            seconds, result = run_notebook(path.resolve(), output)
+            print(f"ok      {path.name:<28} {seconds:6.1f} s  {result}".rstrip(), flush=True)
         except Exception as error:  # a cell raised: report the notebook and go on with the next
             failed += 1
             reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
             print(f"FAILED  {path.name}  {reason}", flush=True)
-    mode = "smoke" if config.SMOKE else "full"
+    mode = "smoke" if settings.SMOKE else "full"
     print(f"{len(paths) - failed} of {len(paths)} notebooks ran top to bottom ({mode} mode)")
     return 1 if failed else 0
 

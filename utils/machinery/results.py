@@ -14,13 +14,14 @@ from pathlib import Path
 
 import torch
 
-from utils import config, hardware
-from utils.config import display_path
+from utils import hardware
 from utils.evaluation import Difference, paired_difference
+from utils.guards import settings
 from utils.guards.files import write_whole
+from utils.guards.settings import display_path
 from utils.guards.text import safe_text
 
-RESULTS_FILE = config.REPO_ROOT / "benchmarks" / "results" / "seeds.json"
+RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "seeds.json"
 
 
 METRICS = ("val_acc", "test_acc", "train_acc", "seconds")

@@ -14,11 +14,11 @@ import shutil
 import subprocess
 import sys
 
-from utils import config
+from utils.guards import settings
 from utils.machinery import colab
 
-SOURCE = config.REPO_ROOT / "build" / "site-src"
-SITE = config.REPO_ROOT / "build" / "site"
+SOURCE = settings.REPO_ROOT / "build" / "site-src"
+SITE = settings.REPO_ROOT / "build" / "site"
 
 
 # a relative link to a page in a notebook's markdown: MkDocs rewrites such links in .md pages, not in notebooks
@@ -29,12 +29,12 @@ def stage() -> None:
     """README.md becomes the home page; docs/ and notebooks/ (with solutions/ and images/) keep their places."""
     shutil.rmtree(SOURCE, ignore_errors=True)
     (SOURCE / "docs").mkdir(parents=True)
-    shutil.copy(config.REPO_ROOT / "README.md", SOURCE / "index.md")
-    shutil.copytree(config.REPO_ROOT / "docs" / "site", SOURCE / "docs" / "site")  # the site's stylesheet
-    for page in (config.REPO_ROOT / "docs").glob("*.md"):
+    shutil.copy(settings.REPO_ROOT / "README.md", SOURCE / "index.md")
+    shutil.copytree(settings.REPO_ROOT / "docs" / "site", SOURCE / "docs" / "site")  # the site's stylesheet
+    for page in (settings.REPO_ROOT / "docs").glob("*.md"):
         (SOURCE / "docs" / page.name).write_text(page.read_text().replace("../README.md", "../index.md"))
     skip = shutil.ignore_patterns(".ipynb_checkpoints", "*.py")
-    shutil.copytree(config.REPO_ROOT / "notebooks", SOURCE / "notebooks", ignore=skip)
+    shutil.copytree(settings.REPO_ROOT / "notebooks", SOURCE / "notebooks", ignore=skip)
     for path in (SOURCE / "notebooks").rglob("*.ipynb"):
         notebook = json.loads(path.read_text())
         # the Colab set-up cell does nothing on the web: the page shows the lesson (and the badge, once it is set)
@@ -49,10 +49,10 @@ def stage() -> None:
 def main() -> int:
     stage()
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's end-of-life banner, not about this build
-    command = [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str(config.REPO_ROOT / "mkdocs.yml")]
+    command = [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str(settings.REPO_ROOT / "mkdocs.yml")]
     done = subprocess.run(command, env=environment)
     if done.returncode == 0:
-        print(f"site built in {config.display_path(SITE)}: open {config.display_path(SITE / 'index.html')}")
+        print(f"site built in {settings.display_path(SITE)}: open {settings.display_path(SITE / 'index.html')}")
     return done.returncode
 
 

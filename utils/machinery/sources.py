@@ -47,10 +47,10 @@ from pathlib import Path
 
 import numpy as np
 
-from utils import config
-from utils.config import display_path
 from utils.datasets import DATASETS, DatasetSpec, get_spec
+from utils.guards import settings
 from utils.guards.files import STALE_AFTER_S, refuse_special, remove_stale, special_kind
+from utils.guards.settings import display_path
 from utils.guards.text import safe_text
 from utils.machinery import signals
 
@@ -84,7 +84,7 @@ class DataFolderError(DataError):
 
 def data_root() -> Path:
     """The data folder, refused with a clear message when it names a file."""
-    root = config.data_dir()
+    root = settings.data_dir()
     kind = special_kind(root)
     if kind is None and root.exists():
         kind = "a file"
@@ -281,12 +281,16 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
-def _download_reason(error: Exception) -> str:
-    """The line of torchvision's error that says why ("Tried <mirror>, got:" is followed by the reason)."""
+def _download_reason(error: Exception, printed: str = "") -> str:
+    """The line that says why a download failed. torchvision 0.20 and later put it in the error, after
+    "Tried <mirror>, got:"; older versions only print it, after "Failed to download (trying next):"."""
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     if not lines:
         return type(error).__name__
-    reasons = [line for previous, line in zip(lines, lines[1:]) if previous.endswith("got:")]
+    printed_lines = [line.strip() for line in printed.splitlines() if line.strip()]
+    reasons = [line for previous, line in zip(lines, lines[1:]) if previous.endswith("got:")] or [
+        line for previous, line in zip(printed_lines, printed_lines[1:]) if previous.startswith("Failed to download")
+    ]
     first = lines[0].rstrip(":")
     return f"{first}: {reasons[-1]}" if reasons else first
 
@@ -298,12 +302,13 @@ def download(files: DatasetSpec, root: Path) -> Path:
         remove_stale(root, ".download-*", STALE_DOWNLOAD_S)
         staging = root / f".download-{os.getpid()}"
         staging.mkdir(exist_ok=True)
+    printed = io.StringIO()  # torchvision's progress, and before 0.20 the reason a mirror failed
     try:
         try:
-            with _socket_timeout(DOWNLOAD_TIMEOUT_S), contextlib.redirect_stdout(io.StringIO()):
+            with _socket_timeout(DOWNLOAD_TIMEOUT_S), contextlib.redirect_stdout(printed):
                 files.torchvision_class(root=str(staging), train=True, download=True)
         except Exception as error:  # torchvision raises RuntimeError, URLError, socket errors...
-            raise DataNotFoundError(f"download failed ({_download_reason(error)})") from None
+            raise DataNotFoundError(f"download failed ({_download_reason(error, printed.getvalue())})") from None
         return import_folder(raw_folder(staging, files), files, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -362,7 +367,7 @@ def build_sample(files: DatasetSpec, root: Path) -> Path:
 
 
 def how_to_get(files: DatasetSpec, tried: list[str]) -> str:
-    ways = [f"with internet: python -m utils.data fetch (downloads into {display_path(config.data_dir())})"]
+    ways = [f"with internet: python -m utils.data fetch (downloads into {display_path(settings.data_dir())})"]
     if files.system_package:
         installed = files.system_dir is not None and _has_any(files.system_dir, files)
         ways.append(

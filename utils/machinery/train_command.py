@@ -15,14 +15,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from utils import config
 from utils.datasets import DATASETS
+from utils.guards import settings
 from utils.guards.checkpoint_files import CheckpointError, check_writable
 from utils.hardware import pick_device
 from utils.machinery import signals
 from utils.machinery.sources import DataError
+from utils.machinery.workflow import train_model
 from utils.models import MODELS
-from utils.recipes import train_model
 
 MAX_EPOCHS = 1000
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 loader=args.loader,
                 device=args.device,
                 save=args.save,
-                progress=config.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
+                progress=settings.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
             )
     except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)

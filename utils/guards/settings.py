@@ -1,20 +1,17 @@
 """Course-wide settings read from the environment, in one place.
 
-``COURSE_SMOKE=1`` switches every notebook and helper to smoke mode: a few thousand images and one or
-two epochs, through exactly the same code. CI and the tests set it; learners leave it unset.
+``COURSE_SMOKE=1`` switches every notebook and helper to smoke mode: a few thousand images, through exactly the
+same code and epochs. CI and the tests set it; learners leave it unset and never see it.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TypeVar
 
 from utils.guards.text import flag, refuse_setting, safe_text
 
-T = TypeVar("T")
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # utils/guards/settings.py -> the repository
 
 SMOKE: bool = flag("COURSE_SMOKE")
 """True in smoke mode (``COURSE_SMOKE=1``)."""
@@ -32,10 +29,6 @@ FORCE_FLOAT32: bool = PRECISION == "float32"
 SMOKE_LIMITS = {"train": 3000, "test": 1000}
 """Images per split in smoke mode: enough to prove learning, small enough for CI."""
 
-
-def by_mode(*, full: T, smoke: T) -> T:
-    """Pick a setting for the current mode: ``EPOCHS = by_mode(full=10, smoke=1)``."""
-    return smoke if SMOKE else full
 
 
 def _folder_from_environment(variable: str, default: str) -> Path:
@@ -67,9 +60,3 @@ def display_path(path: Path) -> str:
     except (ValueError, OSError, RuntimeError):  # outside the repository; a loop (RuntimeError before 3.13)
         return safe_text(path)
 
-
-def describe_mode() -> str:
-    """One line for a notebook's settings cell, so a saved notebook shows which mode produced it."""
-    if SMOKE:
-        return "smoke mode (COURSE_SMOKE=1): small subsets and few epochs, for CI"
-    return "full mode: every image, full training"

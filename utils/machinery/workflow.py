@@ -1,0 +1,145 @@
+"""The workflow around a trained model: train with the course recipe, measure the test set once, save a
+checkpoint (``train_model``, what ``python -m utils.train`` runs), or load the one notebook 03 saved
+(``load_or_train``, notebooks 04 and 05). Bookkeeping around the lessons: the training itself is
+``training.fit`` with ``recipes.course_recipe``, and saving and loading is ``checkpoints``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+from torch import nn
+
+from utils import checkpoints
+from utils.data import Batches, InMemoryData, load_tensors, locate, validation_loaders, validation_split
+from utils.evaluation import evaluate
+from utils.guards import settings
+from utils.guards.checkpoint_files import check_writable
+from utils.guards.files import set_aside
+from utils.guards.settings import display_path
+from utils.hardware import pick_device
+from utils.recipes import course_model, course_recipe
+from utils.training import History, fit, make_optimizer, seed_everything
+
+
+def default_checkpoint(model: str, dataset: str) -> Path:
+    """Where notebook 03 and the CLI save a model, and where notebooks 04 and 05 look for it."""
+    return settings.checkpoint_dir() / f"{model}-{dataset}.pt"
+
+
+def train_model(
+    model: str,
+    dataset: str,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    loader: str = "tensors",
+    device: str | None = None,
+    save: str | Path | None = None,
+    progress: bool | None = None,
+) -> tuple[nn.Module, History]:
+    """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call.
+
+    An interrupted run never replaces the checkpoint at ``save``: its finished epochs go to
+    ``interrupted_path(save)`` instead.
+    """
+    recipe, augment = course_recipe(model, dataset, epochs)
+    if save is not None:
+        check_writable(save)  # before training: a bad path must not cost the trained model
+    if loader not in ("tensors", "dataloader"):
+        raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
+    train_images, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
+    train_data, val_data = validation_split(train_images)
+    if loader == "dataloader":  # the classic path over the same images
+        train_data, val_data = validation_loaders(dataset, recipe.batch_size)
+    seed_everything(seed)
+    network = course_model(model, dataset)
+    optimizer = make_optimizer(network, recipe)
+    history = History()
+    keep = dict(model=network, dataset=dataset, history=history, recipe=recipe, optimizer=optimizer,
+                is_sample=train_images.is_sample)
+    try:
+        fit(network, train_data, val_data, recipe, optimizer=optimizer, augment=augment, device=device, seed=seed,
+            history=history, progress=progress)
+    except KeyboardInterrupt:  # keep the finished epochs beside ``save``, never in it
+        if save is not None:
+            _keep_interrupted(save, **keep)
+        raise
+    metrics = final_metrics(network, val_data, test_data, device)
+    print(f"final model: validation accuracy {metrics['val_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
+    if save is not None:
+        print(f"saved {display_path(_save(save, metrics=metrics, **keep))}")
+    return network, history
+
+
+def _save(path: str | Path, *, model, dataset, history, recipe, optimizer, is_sample, metrics=None) -> Path:
+    return checkpoints.save_checkpoint(
+        path,
+        model,
+        dataset=dataset,
+        history=history.as_dict(),
+        metrics=metrics,
+        recipe=asdict(recipe),
+        optimizer=optimizer,
+        is_sample=is_sample,
+    )
+
+
+def _keep_interrupted(save: str | Path, **keep) -> None:
+    """Save the finished epochs of an interrupted run beside ``save`` (never in it), and say where."""
+    history = keep["history"]
+    if history.epochs == 0:
+        print(f"Nothing saved: no epoch finished ({display_path(save)} is as it was).")
+        return
+    kept = _save(interrupted_path(save), **keep)
+    print(
+        f"{display_path(save)} is as it was; the {history.epochs} finished epoch(s) are saved in "
+        f"{display_path(kept)} (resume from it as notebook 05 shows, or delete it)."
+    )
+
+
+def final_metrics(model: nn.Module, val_data: InMemoryData | Batches, test_data: InMemoryData, device=None) -> dict:
+    """The numbers a finished model is reported by, with its test-time views (if any): its validation accuracy
+    and, measured once, its test accuracy (and loss). ``fit``'s checks after each epoch saw each image once."""
+    device = pick_device(device)
+    if isinstance(val_data, InMemoryData):
+        val_data = val_data.to(device)
+    _, val_acc = evaluate(model, val_data, device)
+    test_loss, test_acc = evaluate(model, test_data.to(device), device)
+    return {"val_acc": val_acc, "test_acc": test_acc, "test_loss": test_loss}
+
+
+def interrupted_path(path: str | Path) -> Path:
+    """Where an interrupted run keeps its finished epochs: ``cnn-mnist.pt`` -> ``cnn-mnist.interrupted.pt``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.interrupted{path.suffix}")
+
+
+def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
+    """Load the checkpoint notebook 03 saved; if there is none (or it was trained on other data), train
+    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``.
+
+    A checkpoint it cannot use is renamed, never overwritten: ``NAME.pt.unusable`` or ``NAME.pt.other-data``.
+    """
+    path = Path(path or default_checkpoint(model, dataset))
+    is_sample = locate(dataset).is_sample
+    if path.exists():
+        try:
+            loaded = checkpoints.load_checkpoint(path, expect_model=model)
+        except checkpoints.CheckpointError as error:
+            print(f"Cannot use it: {error}\nMoved it to {display_path(set_aside(path, 'unusable'))}.")
+        else:
+            if loaded.dataset == dataset and loaded.is_sample == is_sample:
+                val_acc, test_acc = loaded.metrics["val_acc"], loaded.metrics.get("test_acc", math.nan)
+                print(
+                    f"Loaded {display_path(path)}: {model} on {dataset}, {loaded.epoch} epochs, "
+                    f"validation accuracy {val_acc:.4f}, test accuracy {test_acc:.4f}"
+                )
+                return loaded
+            kept = set_aside(path, "other-data")
+            print(f"{display_path(path)} was trained on other data; moved it to {display_path(kept)}.")
+    print(f"No usable checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
+    train_model(model, dataset, epochs=epochs, save=path)
+    return checkpoints.load_checkpoint(path, expect_model=model)
