@@ -143,6 +143,25 @@ def test_load_or_train_trains_once_then_loads(monkeypatch, capsys):
     assert torch.equal(first.model(images), second.model(images))
 
 
+@pytest.mark.parametrize("shipped_on_sample, loads_it", [(True, True), (False, False)])
+def test_load_or_train_uses_the_shipped_model_only_where_it_fits_the_data(
+    tmp_path, monkeypatch, capsys, shipped_on_sample, loads_it
+):
+    """The course ships the MNIST BN-CNN no notebook trains; where the data here differs from what it saw (the
+    sample against full MNIST), a model is trained instead, and the shipped file is never touched."""
+    monkeypatch.setattr(settings, "SMOKE", True)
+    monkeypatch.setattr(workflow, "PRETRAINED", tmp_path / "pretrained")
+    shipped = checkpoints.save_checkpoint(
+        tmp_path / "pretrained" / "mlp-mnist.pt", models.MLP(hidden=[8]), dataset="mnist",
+        history={"val_acc": [0.5]}, metrics={"val_acc": 0.5, "test_acc": 0.5}, is_sample=shipped_on_sample,
+    )
+    before = shipped.read_bytes()
+    loaded = workflow.load_or_train("mlp", "mnist", epochs=1)  # the data here is the sample (no full MNIST)
+    out = capsys.readouterr().out
+    assert ("Loaded the course's pre-trained" in out) == loads_it and ("No usable checkpoint" in out) != loads_it
+    assert (loaded.path == shipped) == loads_it and shipped.read_bytes() == before
+
+
 def test_metadata_is_derived_from_the_dataset_name(tmp_path):
     path = checkpoints.save_checkpoint(
         tmp_path / "m.pt", models.MLP(hidden=[8]), dataset="fashion-mnist", history={"val_acc": [0.5]}, is_sample=False

@@ -232,3 +232,13 @@ def test_solutions_03_the_deeper_network_has_179840_fewer_parameters_and_1152_li
     text = printed("solutions/03_cnn_solutions.ipynb")
     assert "179,840 fewer = 253,952 - 73,856 - 256 = 179,840" in text
     assert "(1, 1152)" in text
+
+
+def test_03_and_the_instructor_guide_state_the_measured_minutes():
+    """03: "about 4 minutes on a 2-core laptop CPU"; the guide: "The whole course runs in about 9 minutes"."""
+    saved = results.read(results.RESULTS_FILE.parent / "notebook_minutes.json")
+    laptop = next(run["minutes"] for name, run in saved.items() if name.startswith("float32"))
+    first_cell = "".join(json.loads((NOTEBOOKS / "03_cnn.ipynb").read_text())["cells"][0]["source"])
+    assert f"about {round(laptop['03_cnn.ipynb'])} minutes on a 2-core laptop CPU" in first_cell
+    guide = (settings.REPO_ROOT / "docs" / "instructor_guide.md").read_text()
+    assert f"The whole\ncourse runs in about {round(sum(laptop.values()))} minutes" in guide

@@ -87,8 +87,8 @@ class Predictions:
 
 # Printed by notebook 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def predict(model: nn.Module, data: InMemoryData, *, device: str | None = None) -> Predictions:
-    """Run ``model`` over every image of ``data`` (``predict_logits``: eval mode, float32), so its
-    accuracy is exactly the one ``fit`` printed and the checkpoint recorded."""
+    """Run ``model`` over every image of ``data`` (``predict_logits``: eval mode, float32, test-time views included),
+    so its accuracy is exactly the one the checkpoint recorded (``workflow.final_metrics``)."""
     device = pick_device(device)
     logits, labels = predict_logits(model.to(device), data, device)
     return Predictions(logits=logits.cpu(), labels=labels.cpu())

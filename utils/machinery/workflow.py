@@ -117,11 +117,18 @@ def interrupted_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.interrupted{path.suffix}")
 
 
-def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
-    """Load the checkpoint notebook 03 saved; if there is none (or it was trained on other data), train
-    it now with ``train_model`` and save it. Says which it did. Returns a ``checkpoints.Checkpoint``.
+PRETRAINED = settings.REPO_ROOT / "checkpoints" / "pretrained"
+"""Checkpoints shipped with the course for the models no notebook trains: the MNIST BN-CNN, made on full MNIST by
+``python -m utils.train --model cnn --dataset mnist --save checkpoints/pretrained/cnn-mnist.pt``."""
 
-    A checkpoint it cannot use is renamed, never overwritten: ``NAME.pt.unusable`` or ``NAME.pt.other-data``.
+
+def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: str | Path | None = None):
+    """Load the checkpoint notebook 03 saved, else the one the course ships (``PRETRAINED``); if neither fits the
+    data here (or there is none), train it now with ``train_model`` and save it. Says which it did. Returns a
+    ``checkpoints.Checkpoint``.
+
+    A checkpoint of yours it cannot use is renamed, never overwritten: ``NAME.pt.unusable`` or
+    ``NAME.pt.other-data``. A shipped one is never touched.
     """
     path = Path(path or default_checkpoint(model, dataset))
     is_sample = locate(dataset).is_sample
@@ -132,14 +139,27 @@ def load_or_train(model: str, dataset: str, *, epochs: int | None = None, path: 
             print(f"Cannot use it: {error}\nMoved it to {display_path(set_aside(path, 'unusable'))}.")
         else:
             if loaded.dataset == dataset and loaded.is_sample == is_sample:
-                val_acc, test_acc = loaded.metrics["val_acc"], loaded.metrics.get("test_acc", math.nan)
-                print(
-                    f"Loaded {display_path(path)}: {model} on {dataset}, {loaded.epoch} epochs, "
-                    f"validation accuracy {val_acc:.4f}, test accuracy {test_acc:.4f}"
-                )
-                return loaded
+                return _loaded(path, loaded)
             kept = set_aside(path, "other-data")
             print(f"{display_path(path)} was trained on other data; moved it to {display_path(kept)}.")
-    print(f"No usable checkpoint at {display_path(path)}: training {model} on {dataset} now (as notebook 03 does).")
+    shipped = PRETRAINED / f"{model}-{dataset}.pt"
+    if shipped.exists() and path == default_checkpoint(model, dataset):
+        try:
+            loaded = checkpoints.load_checkpoint(shipped, expect_model=model)
+        except checkpoints.CheckpointError as error:  # a damaged copy of the repository: train instead
+            print(f"Cannot use the course's pre-trained model: {error}")
+        else:
+            if loaded.dataset == dataset and loaded.is_sample == is_sample:
+                return _loaded(shipped, loaded, "the course's pre-trained ")
+    print(f"No usable checkpoint at {display_path(path)}: training {model} on {dataset} now, as utils.train does.")
     train_model(model, dataset, epochs=epochs, save=path)
     return checkpoints.load_checkpoint(path, expect_model=model)
+
+
+def _loaded(path: Path, loaded: checkpoints.Checkpoint, whose: str = "") -> checkpoints.Checkpoint:
+    val_acc, test_acc = loaded.metrics["val_acc"], loaded.metrics.get("test_acc", math.nan)
+    print(
+        f"Loaded {whose}{display_path(path)}: {loaded.model_name} on {loaded.dataset}, {loaded.epoch} epochs, "
+        f"validation accuracy {val_acc:.4f}, test accuracy {test_acc:.4f}"
+    )
+    return loaded
