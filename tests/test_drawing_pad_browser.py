@@ -1,7 +1,8 @@
 """Draw a 7 on notebook 05's drawing pad in a real JupyterLab, in headless Chromium, and read the model's answer.
 
-JupyterLab runs on localhost with no network (anywidget's front end comes from its wheel); notebook 05 runs top to
-bottom in smoke mode with its own checkpoint folder; the 7 is drawn with mouse events on the canvas.
+JupyterLab runs on localhost with no network (anywidget's front end comes from its wheel); a copy of notebook 05 (never
+the committed file: JupyterLab saves what it runs) runs top to bottom in smoke mode with its own checkpoint folder;
+the 7 is drawn with mouse events on the canvas.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ def free_port() -> int:
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """JupyterLab on localhost, serving the repository, its kernels in smoke mode with a fresh checkpoint folder."""
+    """JupyterLab on localhost, serving a copy of notebook 05 and its images, its kernels in smoke mode with a fresh
+    checkpoint folder; the committed notebook is never opened, so nothing JupyterLab saves can touch it."""
+    served = tmp_path / "course"
+    (served / "notebooks").mkdir(parents=True)
+    shutil.copy(settings.REPO_ROOT / NOTEBOOK, served / NOTEBOOK)
+    shutil.copytree(settings.REPO_ROOT / "notebooks" / "images", served / "notebooks" / "images")
+    before = (settings.REPO_ROOT / NOTEBOOK).read_bytes()
     port = free_port()
     env = {
         **os.environ,
@@ -55,7 +62,7 @@ def jupyterlab(tmp_path):
     }
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-        "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={settings.REPO_ROOT}",
+        "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={served}",
         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root",
     ]
@@ -72,6 +79,7 @@ def jupyterlab(tmp_path):
                     pytest.fail(f"JupyterLab exited: {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
         yield url
+        assert (settings.REPO_ROOT / NOTEBOOK).read_bytes() == before, "the committed notebook 05 was changed"
     finally:
         server.terminate()
         try:
@@ -117,6 +125,8 @@ def test_a_seven_drawn_on_notebook_05s_pad_is_read_as_a_seven(jupyterlab, browse
 
     browser.get(f"{jupyterlab}/lab/tree/{NOTEBOOK}")
     wait_for(visible((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")), 90, "notebook")
+    wait_for(lambda driver: "| Idle" in driver.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text
+             or "Idle" in driver.find_element(By.ID, "jp-main-statusbar").text, 90, "kernel ready")
     wait_for(clickable((By.XPATH, "//li[contains(@class, 'lm-MenuBar-item')][.//div[text()='Run']]")), 30,
              "Run menu").click()
     wait_for(clickable((By.XPATH, "//li[contains(@class, 'lm-Menu-item')][.//div[text()='Run All Cells']]")), 30,

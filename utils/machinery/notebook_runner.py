@@ -48,8 +48,9 @@ def run_notebook(path: Path, output: Path, timeout: int | None = None) -> tuple[
     log.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     with open(log, "w") as kernel_stderr:
-        NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        NotebookClient(  # no widget state saved: a page would fetch the widget manager from the internet to draw it
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+            store_widget_state=False,
         ).execute(stderr=kernel_stderr)
     notebook.metadata["course"] = {"mode": "smoke" if settings.SMOKE else "full"}  # what tests/ check it by
     output.parent.mkdir(parents=True, exist_ok=True)
