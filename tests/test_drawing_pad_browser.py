@@ -138,3 +138,17 @@ def test_a_seven_drawn_on_notebook_05s_pad_is_read_as_a_seven(jupyterlab, browse
     answer = wait_for(visible((By.CSS_SELECTOR, ".course-top")), 60, "answer on the pad")
     browser.save_screenshot(str(shots / "drawing-pad.png"))  # for a person to look at
     assert answer.text.strip() == "7", f"the pad read {answer.text!r}"
+
+    # the fallback in the same cell: the upload button, given a picture of a 3. The button opens a file input that
+    # ipywidgets never puts in the page; put it there when clicked, so that WebDriver can hand it the file
+    browser.execute_script(
+        "const click = HTMLInputElement.prototype.click;"
+        "HTMLInputElement.prototype.click = function () {"
+        "  if (this.type !== 'file') return click.call(this);"
+        "  this.id = 'course-upload'; document.body.appendChild(this); };"
+    )
+    browser.find_element(By.CSS_SELECTOR, ".jupyter-widget-upload, .widget-upload").click()
+    picker = wait_for(lambda driver: driver.find_element(By.ID, "course-upload"), 10, "file input")
+    picker.send_keys(str(settings.REPO_ROOT / "notebooks" / "images" / "digit_3.png"))
+    wait_for(lambda driver: driver.find_element(By.CSS_SELECTOR, ".course-top").text.strip() == "3", 60,
+             "answer to the uploaded 3")
