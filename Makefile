@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 SITE_STAMP := $(VENV)/.installed-site
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: setup data lab run notebooks test lint clean site site-check
+.PHONY: setup tools data lab run notebooks test lint clean site site-check
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,8 @@ $(SITE_STAMP): $(STAMP) requirements-site.txt
 	touch $(SITE_STAMP)
 
 setup: $(STAMP)  ## virtual environment with the course's packages
+
+tools: $(DEV_STAMP) $(SITE_STAMP)  # the maintainers' and the site's tools too (.ci/run, while apt works)
 
 data: $(STAMP)  ## download or import the datasets into data/ (offline: system copy, MNIST sample)
 	$(BIN)/python -m utils.data fetch
@@ -43,8 +45,12 @@ site: $(SITE_STAMP)  ## the course website in build/site/, rendered from the com
 site-check: $(SITE_STAMP) $(DEV_STAMP)  ## build the site and open every page in headless Chromium (Debian: chromium, chromium-driver)
 	$(BIN)/python -m pytest tests/test_site.py
 
+# Two pytest workers, one thread each: most of the suite's time is Python starting PyTorch in a new process (kernels,
+# commands), which one core does alone; a notebook stays whole on one worker (--dist loadfile)
+TEST_WORKERS ?= 2
+
 test: data $(DEV_STAMP) $(SITE_STAMP)  ## unit tests (the site in Chromium too) + every notebook under nbval, in smoke mode; then ruff
-	COURSE_SMOKE=1 $(BIN)/python -m pytest
+	COURSE_SMOKE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/ruff check utils tests notebooks benchmarks
 
 lint: $(DEV_STAMP)
