@@ -7,6 +7,10 @@ each epoch; ends with ``final model: validation accuracy 0.xxxx, test accuracy 0
 once. Interrupted (Ctrl-C, or ``kill``/``timeout``'s SIGTERM), it
 leaves the file at ``--save`` as it was, keeps the finished epochs in ``NAME.interrupted.pt`` and exits with status
 130 (143 for SIGTERM).
+
+Data-parallel, in N processes (``utils/machinery/distributed.py``)::
+
+    torchrun --nproc_per_node=2 -m utils.train --model cnn --dataset fashion-mnist
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from utils.datasets import DATASETS
 from utils.guards import settings
 from utils.guards.checkpoint_files import CheckpointError, check_writable
 from utils.hardware import pick_device
-from utils.machinery import signals
+from utils.machinery import distributed, signals
 from utils.machinery.sources import DataError
 from utils.machinery.workflow import train_model
 from utils.models import MODELS
+from utils.recipes import course_recipe
 
 MAX_EPOCHS = 1000
 
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError) as error:
         parser.error(f"{error}")
     try:
-        with signals.stop_like_ctrl_c():
+        batch_size = course_recipe(args.model, args.dataset)[0].batch_size  # what torchrun's processes share
+        with signals.stop_like_ctrl_c(), distributed.team_of(args.device, batch_size) as team:
             train_model(
                 args.model,
                 args.dataset,
@@ -74,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                 device=args.device,
                 save=args.save,
                 progress=settings.PROGRESS and sys.stderr.isatty(),  # no bars in logs and pipes: epoch lines only
+                team=team,
             )
+    except distributed.TeamError as error:
+        parser.error(f"{error}")
     except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

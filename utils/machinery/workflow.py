@@ -20,6 +20,7 @@ from utils.guards.checkpoint_files import check_writable
 from utils.guards.files import set_aside
 from utils.guards.settings import display_path
 from utils.hardware import pick_device
+from utils.machinery.distributed import Team
 from utils.recipes import course_model, course_recipe
 from utils.training import History, fit, make_optimizer, seed_everything
 
@@ -39,17 +40,21 @@ def train_model(
     device: str | None = None,
     save: str | Path | None = None,
     progress: bool | None = None,
+    team: Team | None = None,
 ) -> tuple[nn.Module, History]:
     """Train a course model with the course recipe: what ``python -m utils.train`` and the notebooks call.
 
     An interrupted run never replaces the checkpoint at ``save``: its finished epochs go to
-    ``interrupted_path(save)`` instead.
+    ``interrupted_path(save)`` instead. With a ``team`` (``torchrun``: see ``distributed``) each process trains on
+    its share of the data and process 0 measures and saves the model.
     """
     recipe, augment = course_recipe(model, dataset, epochs)
     if save is not None:
         check_writable(save)  # before training: a bad path must not cost the trained model
     if loader not in ("tensors", "dataloader"):
         raise ValueError(f"unknown loader {loader!r}; use 'tensors' or 'dataloader'")
+    if team is not None and loader != "tensors":
+        raise ValueError("torchrun shares the in-memory tensors between its processes: leave out --loader")
     train_images, test_data = load_tensors(dataset, "train"), load_tensors(dataset, "test")
     train_data, val_data = validation_split(train_images)
     if loader == "dataloader":  # the classic path over the same images
@@ -61,12 +66,20 @@ def train_model(
     keep = dict(model=network, dataset=dataset, history=history, recipe=recipe, optimizer=optimizer,
                 is_sample=train_images.is_sample)
     try:
-        fit(network, train_data, val_data, recipe, optimizer=optimizer, augment=augment, device=device, seed=seed,
-            history=history, progress=progress)
+        if team is None:
+            fit(network, train_data, val_data, recipe, optimizer=optimizer, augment=augment, device=device,
+                seed=seed, history=history, progress=progress)
+        else:
+            team.fit(network, train_data, val_data, recipe, optimizer=optimizer, augment=augment, seed=seed,
+                     history=history, progress=progress)
     except KeyboardInterrupt:  # keep the finished epochs beside ``save``, never in it
-        if save is not None:
+        if save is not None and (team is None or team.leads):
             _keep_interrupted(save, **keep)
         raise
+    if team is not None:
+        if not team.leads:  # the weights are the same in every process: one measures and saves them
+            return network, history
+        device = team.device
     metrics = final_metrics(network, val_data, test_data, device)
     print(f"final model: validation accuracy {metrics['val_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
     if save is not None:

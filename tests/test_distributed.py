@@ -1,0 +1,95 @@
+"""Data-parallel training with torchrun: each process its share of the data, one voice, the same result as one
+process. Two CPU processes talk through gloo; the model is the MNIST BN-CNN on the offline sample, in smoke mode."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from utils import checkpoints
+from utils.data import InMemoryData
+from utils.guards import settings
+from utils.machinery.distributed import Share, Team
+from utils.train import main
+
+pytest.importorskip("torch.distributed.run", reason="this PyTorch has no torchrun")
+OFFLINE = "import torchvision\nfor d in (torchvision.datasets.MNIST, torchvision.datasets.FashionMNIST):\n" \
+    "    d.mirrors = ['http://127.0.0.1:9/']\n"
+TRAIN = ["--model", "cnn", "--dataset", "mnist", "--epochs", "2"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def torchrun(*options: str, save, **popen) -> subprocess.Popen:
+    """``torchrun OPTIONS -m utils.train ...`` in smoke mode, offline (``python -m torch.distributed.run`` is the
+    same command; it needs no script on the PATH)."""
+    launcher = OFFLINE + "import sys\nfrom torch.distributed.run import main\nsys.exit(main())"
+    return subprocess.Popen(
+        [sys.executable, "-c", launcher, *options, "-m", "utils.train", *TRAIN, "--save", str(save)],
+        cwd=settings.REPO_ROOT,
+        env={**os.environ, "COURSE_SMOKE": "1", "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def finished(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    return out
+
+
+def test_each_process_trains_on_its_own_equal_share_of_every_epoch():
+    count = 1003  # each image's label is its number, to see where it went
+    data = InMemoryData(images=torch.zeros(count, 1, 28, 28), labels=torch.arange(count), classes=("x",) * 10,
+                        name="mnist", split="train", mean=0.0, std=1.0)
+    shares = [Share(data, 128, Team(rank, 4, torch.device("cpu")), seed=0) for rank in range(4)]
+    orders = []
+    for _ in range(2):
+        parts = [torch.cat([labels for _, labels in share]) for share in shares]
+        assert [len(part) for part in parts] == [250] * 4  # 1003 // 4: three images sit out this epoch
+        assert [len(share) for share in shares] == [8] * 4  # the same steps everywhere: 250 images, 32 at a time
+        assert len(torch.cat(parts).unique()) == 1000  # no image in two shares
+        orders.append(torch.cat(parts))
+    assert not torch.equal(*orders)  # a new order every epoch
+
+
+def test_two_processes_train_print_once_save_once_and_match_one_process(tmp_path, capsys):
+    alone = tmp_path / "one.pt"
+    assert main([*TRAIN, "--save", str(alone)]) == 0
+    capsys.readouterr()
+    together = tmp_path / "two.pt"
+    out = finished(torchrun("--standalone", "--nproc_per_node=2", save=together))
+    assert out.count("Training CNN in 2 processes (gloo, cpu") == 1
+    assert out.count("Epoch  1/2") == 1 and out.count("Epoch  2/2") == 1 and out.count("final model:") == 1
+    assert out.count("saved ") == 1
+    one, two = checkpoints.load_checkpoint(alone), checkpoints.load_checkpoint(together)
+    assert two.epoch == 2 and two.metrics["val_acc"] > 0.8
+    assert abs(two.metrics["val_acc"] - one.metrics["val_acc"]) < 0.03, (one.metrics, two.metrics)
+
+
+def test_two_machines_meet_through_torchruns_rendezvous(tmp_path):
+    """Two "machines" on localhost, one process each, meet at a rendezvous point as two real ones would."""
+    port = free_port()
+    common = ["--nnodes=2", "--nproc_per_node=1", "--rdzv-backend=c10d", f"--rdzv-endpoint=127.0.0.1:{port}",
+              "--rdzv-id=course-test"]
+    nodes = [torchrun(*common, f"--node-rank={rank}", save=tmp_path / f"node{rank}.pt") for rank in range(2)]
+    try:
+        outputs = [finished(node) for node in nodes]
+    finally:
+        for node in nodes:
+            node.kill()
+    printed = "".join(outputs)
+    assert printed.count("Training CNN in 2 processes (gloo, cpu") == 1 and printed.count("final model:") == 1
+    assert sum((tmp_path / f"node{rank}.pt").exists() for rank in range(2)) == 1
