@@ -265,6 +265,24 @@ def time_to_accuracy_table() -> str:
     return "\n".join(lines)
 
 
+def data_parallel_table() -> str:
+    """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``."""
+    saved = read(RESULTS_FILE.parent / "data_parallel.json")
+    lines = [
+        "| machine | run | seeds | validation accuracy, N processes minus one (95 % interval) | verdict "
+        "| seconds in the epochs: one process | N processes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for machine, runs in sorted(saved.items()):
+        for name, run in sorted(runs.items()):
+            gap = run["val_acc_difference"]
+            lines.append(
+                f"| {machine} | {name} | {len(run['seeds'])} | {gap['mean']:+.4f} ({gap['low']:+.4f} to "
+                f"{gap['high']:+.4f}) | {run['verdict']} | {run['training_s_one']:.0f} | {run['training_s_many']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> int:
     """``python -m utils.machinery.results``: the tables of the results page and the README, to paste after a new
     measurement."""
@@ -276,6 +294,7 @@ def main() -> int:
             views_table(),
             notebook_minutes_table(),
             time_to_accuracy_table(),
+            data_parallel_table(),
             sep="\n\n",
         )
     except ResultsError as error:
