@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from utils.guards import settings
 from utils.machinery import sources
 
 SYSTEM_FASHION = DATASETS["fashion-mnist"].system_dir
+OFFLINE = "import torchvision\nfor d in (torchvision.datasets.MNIST, torchvision.datasets.FashionMNIST):\n" \
+    "    d.mirrors = ['http://127.0.0.1:9/']\n"
+"""Code to run first in a child Python: its downloads fail at once, as the tests' own do (``isolated_data``)."""
 FAKE_SIZES = {"train": 60, "test": 20}
 
 
@@ -30,6 +34,13 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "_located", {})
     monkeypatch.setattr(sources, "_checked", set())
     return folder
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now (for a server or a rendezvous a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def fake_arrays(seed: int = 0) -> dict[str, np.ndarray]:
@@ -81,3 +92,14 @@ def system_fashion() -> Path:
 def smoke(monkeypatch):
     """Smoke mode's small data and few epochs, whatever the environment says."""
     monkeypatch.setattr(settings, "SMOKE", True)
+
+
+SLOW_FILES_FIRST = ("test_drawing_pad_browser.py", "test_site.py", "test_distributed.py", "03_cnn.ipynb")
+"""The longest files of the suite, started first: with ``make test``'s two workers (``--dist loadfile``) a long file
+left to the end would run alone while the other worker idles."""
+
+
+def pytest_collection_modifyitems(items):
+    """Move the slow files to the front; every file keeps its own order (a notebook's cells run top to bottom)."""
+    items.sort(key=lambda item: SLOW_FILES_FIRST.index(item.path.name) if item.path.name in SLOW_FILES_FIRST
+               else len(SLOW_FILES_FIRST))

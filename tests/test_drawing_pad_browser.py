@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 import pytest
+from conftest import free_port
 
 from utils import checkpoints, predict
 from utils.guards import settings
@@ -35,12 +35,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 NOTEBOOK = "notebooks/05_save_and_reload.ipynb"
 DATA = settings.data_dir()  # read before the tests' own empty data folders are set up: the real one
 RUN_SECONDS = 300  # notebook 05 in smoke mode, training its models the first time: well under a minute here
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

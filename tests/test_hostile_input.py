@@ -21,6 +21,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from conftest import OFFLINE
 from PIL import Image, PngImagePlugin
 
 from utils import checkpoints, data, models, predict
@@ -61,8 +62,6 @@ def _run_python(code: str, *, env: dict | None = None, timeout: float = 300) -> 
 
 
 # Tools run in a subprocess never reach the internet: the download mirrors point at a closed local port.
-OFFLINE = "import torchvision\nfor d in (torchvision.datasets.MNIST, torchvision.datasets.FashionMNIST):\n" \
-    "    d.mirrors = ['http://127.0.0.1:9/']\n"
 
 
 def _one_clean_line(stderr: str) -> str:
