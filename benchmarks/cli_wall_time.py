@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,6 @@ from utils.guards import settings
 from utils.machinery import results
 
 RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "cli_wall_time.json"
-EPOCH_SECONDS = re.compile(r"^Epoch +\d+/\d+ \|.*\| ([\d.]+) s$", re.M)
 
 
 def main() -> int:
@@ -47,11 +45,10 @@ def main() -> int:
     if done.returncode != 0:
         print(done.stdout + done.stderr, file=sys.stderr)
         return 1
-    training = sum(float(seconds) for seconds in EPOCH_SECONDS.findall(done.stdout))
-    device = hardware.pick_device()
-    where = results.cpu_class() if device.type == "cpu" else hardware.describe_hardware(device).split(";")[0]
+    training = results.seconds_in_epochs(done.stdout)
+    where = results.machine_class()
     row = {
-        "hardware": hardware.describe_hardware(device),
+        "hardware": hardware.describe_hardware(),
         "date": datetime.date.today().isoformat(),
         "command": " ".join(["python", *command[1:-2]]),
         "wall_s": round(wall, 1),

@@ -30,7 +30,6 @@ from utils.guards import settings
 from utils.machinery import results
 
 RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "data_parallel.json"
-EPOCH_SECONDS = re.compile(r"^Epoch +\d+/\d+ \|.*\| ([\d.]+) s$", re.M)
 FINAL = re.compile(r"^final model: validation accuracy ([\d.]+), test accuracy ([\d.]+)$", re.M)
 
 
@@ -47,7 +46,7 @@ def train(launcher: list[str], args, seed: int) -> dict:
     final = FINAL.search(done.stdout)
     if done.returncode != 0 or final is None:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    epochs = sum(float(seconds) for seconds in EPOCH_SECONDS.findall(done.stdout))
+    epochs = results.seconds_in_epochs(done.stdout)
     return {"val_acc": float(final[1]), "training_s": round(epochs, 1), "wall_s": round(wall, 1)}
 
 
@@ -84,8 +83,7 @@ def main() -> int:
     print(f"validation accuracy, {args.processes} processes minus one: {difference}")
     print(f"seconds in the epochs: one process {row['training_s_one']:.1f}, "
           f"{args.processes} processes {row['training_s_many']:.1f}")
-    device = hardware.pick_device()
-    where = results.cpu_class() if device.type == "cpu" else hardware.describe_hardware(device).split(";")[0]
+    where = results.machine_class()
     saved = results.read(RESULTS_FILE)
     key = f"{args.model}-{args.dataset}-{args.processes}-processes"
     saved.setdefault(where, {})[key] = row

@@ -151,3 +151,14 @@ def test_every_course_notebook_names_its_result_cell(name):
     notebook = nbformat.read(settings.REPO_ROOT / "notebooks" / name, as_version=4)
     tagged = [cell for cell in notebook.cells if "result" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1 and tagged[0].cell_type == "code"
+
+
+def test_the_benchmarks_read_the_epoch_seconds_from_the_lines_fit_prints():
+    from utils import training
+
+    history, lines = training.History(), ["Training CNN on cpu (float32) for 2 epochs"]
+    for seconds in (12.3, 10.1):
+        history.record(0.5, 0.8, 0.4, 0.85, seconds)
+        lines.append(training.epoch_line(history, 2))
+    lines.append("final model: validation accuracy 0.8500, test accuracy 0.8400")
+    assert results.seconds_in_epochs("\n".join(lines)) == pytest.approx(12.3 + 10.1)

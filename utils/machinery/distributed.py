@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -70,7 +69,8 @@ class Team:
         with one_view(network):  # fit's check after each epoch sees each image once, as in one process
             return training.fit(
                 model, share, val_data, recipe, device=self.device, seed=seed + self.rank, verbose=False,
-                stop_when=EpochReport(self, options.get("history") or training.History(), recipe.epochs), **options,
+                stop_when=EpochReport(self, (options.get("history") or training.History()).epochs + recipe.epochs),
+                **options,
             )
 
 
@@ -145,8 +145,8 @@ class EpochReport:
     """``fit``'s ``stop_when``, used to report: after each epoch, the epoch's numbers averaged over the processes
     (each trained on its own share) replace this process's own, and process 0 prints the epoch's line. Never stops."""
 
-    def __init__(self, team: Team, history: training.History, epochs: int) -> None:
-        self.team, self.last = team, history.epochs + epochs
+    def __init__(self, team: Team, last: int) -> None:
+        self.team, self.last = team, last  # the number of the run's last epoch, for "Epoch  3/10"
 
     def __call__(self, history: training.History) -> bool:
         names = ("train_loss", "train_acc", "val_loss", "val_acc")
@@ -156,5 +156,4 @@ class EpochReport:
         for name, total in zip(names, numbers.tolist()):
             getattr(history, name)[-1] = total / self.team.size
         print(training.epoch_line(history, self.last), flush=True)
-        sys.stdout.flush()
         return False

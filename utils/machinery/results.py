@@ -7,6 +7,7 @@ instead of retraining every variant live; a test checks that the pages' tables a
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 from dataclasses import dataclass
@@ -78,6 +79,22 @@ def cpu_class() -> str:
     mixed = hardware.uses_bf16(torch.device("cpu"))
     capability = torch.backends.cpu.get_cpu_capability()
     return f"{'native bf16' if mixed else 'float32'}, {capability} kernels, {torch.get_num_threads()} threads"
+
+
+def machine_class() -> str:
+    """Where a training command's benchmark files its result: this machine's CPU class, or the GPU's name where the
+    command trains on one."""
+    device = hardware.pick_device()
+    return cpu_class() if device.type == "cpu" else hardware.describe_hardware(device).split(";")[0]
+
+
+EPOCH_LINE = re.compile(r"^Epoch +\d+/\d+ \|.*\| ([\d.]+) s$", re.M)
+"""An epoch's line as ``training.epoch_line`` prints it; its last field is the epoch's seconds."""
+
+
+def seconds_in_epochs(output: str) -> float:
+    """The sum of the epoch times in what a training command printed: the time it spent training."""
+    return sum(float(seconds) for seconds in EPOCH_LINE.findall(output))
 
 
 def load(path: Path | None = None) -> dict:
