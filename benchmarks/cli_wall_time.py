@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from utils import hardware
 from utils.guards import settings
 from utils.machinery import results
 
@@ -48,7 +47,7 @@ def main() -> int:
     training = results.seconds_in_epochs(done.stdout)
     where = results.machine_class()
     row = {
-        "hardware": hardware.describe_hardware(),
+        "hardware": results.describe_hardware(),
         "date": datetime.date.today().isoformat(),
         "command": " ".join(["python", *command[1:-2]]),
         "wall_s": round(wall, 1),

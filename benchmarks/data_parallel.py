@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from utils import hardware
 from utils.evaluation import paired_difference
 from utils.guards import settings
 from utils.machinery import results
@@ -68,7 +67,7 @@ def main() -> int:
         print(f"seed {seed}: one process {one[-1]}, {args.processes} processes {many[-1]}", flush=True)
     difference = paired_difference([run["val_acc"] for run in one], [run["val_acc"] for run in many])
     row = {
-        "hardware": hardware.describe_hardware(),
+        "hardware": results.describe_hardware(),
         "date": datetime.date.today().isoformat(),
         "command": f"torchrun --standalone --nproc_per_node={args.processes} -m utils.train --model {args.model} "
                    f"--dataset {args.dataset}" + (f" --epochs {args.epochs}" if args.epochs else ""),

@@ -19,7 +19,7 @@ import datetime
 import os
 import sys
 
-from utils import data, hardware
+from utils import data
 from utils.guards import settings
 from utils.machinery import notebook_runner, results
 
@@ -43,7 +43,7 @@ def main() -> int:
         parser.error("full MNIST is not imported: python -m utils.data fetch --from ../shared/data/mnist")
     os.environ["COURSE_PROGRESS"] = "0"
     cpu_class = results.cpu_class()
-    print(hardware.describe_hardware("cpu"))
+    print(results.describe_hardware("cpu"))
     saved = results.read(RESULTS_FILE)
     minutes = saved.get(cpu_class, {}).get("minutes", {}) if args.names else {}
     for path in paths:
@@ -52,7 +52,7 @@ def main() -> int:
         minutes[path.name] = round(seconds / 60, 1)
         print(f"{path.name:<32} {minutes[path.name]:5.1f} min", flush=True)
     saved[cpu_class] = {
-        "hardware": hardware.describe_hardware("cpu"),
+        "hardware": results.describe_hardware("cpu"),
         "date": datetime.date.today().isoformat(),
         "minutes": minutes,
     }

@@ -23,6 +23,7 @@ import time
 import torch
 
 from utils import data, evaluation, hardware, recipes, training
+from utils.machinery import results
 from utils.models import CNN
 
 VARIANTS = {
@@ -67,11 +68,11 @@ def main() -> None:
     for name in args.only or VARIANTS:
         settings = VARIANTS[name][2]
         try:
-            augments[name] = course_augment if settings is None else data.make_augment(args.dataset, **settings)
+            augments[name] = course_augment if settings is None else data.Augment(args.dataset, **settings)
         except ValueError as refusal:  # a mirroring variant on a dataset whose images change class when mirrored
             if args.only:
                 parser.error(f"{name!r}: {refusal}")
-    print(hardware.describe_hardware())
+    print(results.describe_hardware())
     train, validation = data.validation_split(data.load_tensors(args.dataset, "train"))
     mirror_keeps_class = data.get_spec(args.dataset).mirror_keeps_class
     for name, augment in augments.items():

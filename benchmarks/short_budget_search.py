@@ -17,12 +17,13 @@ import statistics
 
 import torch
 
-from utils import data, hardware, recipes, training
+from utils import data, recipes, training
+from utils.machinery import results
 from utils.models import CNN
 
 DATASET = "fashion-mnist"
 TARGET = 0.91
-FLIP = data.make_augment(DATASET, max_degrees=0.0, max_shift=0.0, hflip=True)
+FLIP = data.Augment(DATASET, max_degrees=0.0, max_shift=0.0, hflip=True)
 CHOSEN = "2 epochs, no augmentation, batch 64, lr 3e-3"  # recipes.short_budget_recipe()
 CANDIDATES = {
     # name: (changes to the course recipe, augmentation)
@@ -46,7 +47,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", choices=list(CANDIDATES), metavar="NAME", help="default: every candidate")
     args = parser.parse_args()
-    print(hardware.describe_hardware())
+    print(results.describe_hardware())
     train, validation = data.validation_split(data.load_tensors(DATASET, "train"))
     base = dataclasses.replace(recipes.course_recipe("cnn", DATASET)[0], batch_size=128)  # as the names say
     print(f"train on {len(train):,} images, judge on {len(validation):,} held-out training images\n")

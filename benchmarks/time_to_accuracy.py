@@ -29,11 +29,21 @@ import torch
 
 from utils import data, evaluation, hardware, recipes, training
 from utils.guards import settings
-from utils.machinery import results
+from utils.machinery import results, workflow
 from utils.models import CNN
 
 DATASET = "fashion-mnist"
 RESULTS_FILE = settings.REPO_ROOT / "benchmarks" / "results" / "time_to_accuracy.json"
+
+
+def time_to_target(history: training.History, target: float) -> float | None:
+    """Training seconds until the evaluated accuracy first reached ``target`` (None if it never did)."""
+    elapsed = 0.0
+    for seconds, accuracy in zip(history.seconds, history.val_acc):
+        elapsed += seconds
+        if accuracy >= target:
+            return elapsed
+    return None
 
 
 def splits(limit):
@@ -44,7 +54,7 @@ def splits(limit):
 
 def run_reference(args, limit) -> tuple[training.History, CNN]:
     began = time.perf_counter()
-    loader, val_loader = data.validation_loaders(DATASET, batch_size=64, limit=limit)
+    loader, val_loader = workflow.validation_loaders(DATASET, batch_size=64, limit=limit)
     setup = time.perf_counter() - began
     recipe = training.Recipe(
         epochs=args.max_epochs,
@@ -95,7 +105,7 @@ def main() -> None:
     args.target = 0.85 if args.quick else 0.91
     args.max_epochs = 4 if args.quick else 15
 
-    print(hardware.describe_hardware())
+    print(results.describe_hardware())
     print(f"== (a) reference recipe: DataLoader batch 64, Adam 1e-3, float32 (at most {args.max_epochs} epochs)")
     reference = run_reference(args, limit)
     print("== (b) course recipe for a short budget: tensors in memory, 2-epoch one-cycle, batch 64, channels_last")
@@ -116,7 +126,7 @@ def main() -> None:
     summary = {}
     device = hardware.pick_device()
     for name, (history, model) in {"reference": reference, "course": course}.items():
-        reached = training.time_to_target(history, args.target)
+        reached = time_to_target(history, args.target)
         _, test_acc = evaluation.evaluate(model, test.to(device), device)
         summary[name] = {
             "images_per_s": images / statistics.median(history.seconds),
@@ -139,7 +149,7 @@ def main() -> None:
     if not args.quick and not settings.SMOKE:
         saved = results.read(RESULTS_FILE)
         saved[results.cpu_class()] = {
-            "hardware": hardware.describe_hardware(),
+            "hardware": results.describe_hardware(),
             "date": datetime.date.today().isoformat(),
             "target": args.target,
             "speedup": speedup,

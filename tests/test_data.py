@@ -57,7 +57,7 @@ def test_batches_cover_every_image_once_and_repeat_with_the_seed():
 
 def test_augmentation_keeps_shapes_and_background():
     digits = data.load_tensors("mnist", "test", limit=200)
-    augment = data.make_augment("mnist", max_degrees=10, max_shift=0.1)
+    augment = data.Augment("mnist", max_degrees=10, max_shift=0.1)
     torch.manual_seed(0)
     moved = augment(digits.images)
     assert moved.shape == digits.images.shape and moved.dtype == digits.images.dtype
@@ -92,22 +92,22 @@ def test_augmentation_with_zero_strength_is_the_identity():
 
 
 def test_augmentation_shows_its_settings_and_refuses_an_unknown_dataset():
-    augment = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
+    augment = data.Augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)
     assert repr(augment) == "Augment(dataset='fashion-mnist', max_degrees=0.0, max_shift=0.0, hflip=True)"
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
-        data.make_augment("cifar10")
+        data.Augment("cifar10")
 
 
 def test_augmentation_refuses_to_mirror_digits():
     assert data.get_spec("fashion-mnist").mirror_keeps_class and not data.get_spec("mnist").mirror_keeps_class
     with pytest.raises(ValueError, match="a mirrored 2 is not a 2"):
-        data.make_augment("mnist", hflip=True)
+        data.Augment("mnist", hflip=True)
 
 
 def test_mirror_only_augmentation_flips_exactly_about_half_the_images():
     images = torch.randn(400, 1, 28, 28)
     torch.manual_seed(0)
-    mirrored = data.make_augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)(images)
+    mirrored = data.Augment("fashion-mnist", max_degrees=0.0, max_shift=0.0, hflip=True)(images)
     flipped = (mirrored == images.flip(-1)).flatten(1).all(1)
     kept = (mirrored == images).flatten(1).all(1)
     assert torch.all(flipped | kept)  # every image is itself or its exact mirror: no interpolation

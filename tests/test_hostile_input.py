@@ -28,7 +28,7 @@ from utils import checkpoints, data, models, predict
 from utils.checkpoints import CheckpointError
 from utils.datasets import DATASETS
 from utils.guards import settings, text
-from utils.machinery import results, signals, sources
+from utils.machinery import predict_command, results, signals, sources
 from utils.train import main as train_main
 
 ESCAPES = "ansi_\x1b[31mRED\x1b[0m_\x1b]0;pwned\a"
@@ -139,7 +139,7 @@ def test_results_and_data_imports_refuse_a_special_file(special_file, tmp_path):
 def test_predict_names_a_pipe_for_what_it_is(tmp_path, capsys):
     checkpoint = _save(tmp_path / "mlp.pt")
     pipe = _fifo(tmp_path)
-    assert predict.main([str(pipe), "--checkpoint", str(checkpoint)]) == 1
+    assert predict_command.main([str(pipe), "--checkpoint", str(checkpoint)]) == 1
     assert "named pipe (FIFO), not an image file" in _one_clean_line(capsys.readouterr().err)
 
 
@@ -189,7 +189,7 @@ def test_file_names_with_escape_codes_and_newlines_print_escaped(tmp_path, capsy
         Image.fromarray(digit).save(path, format="PNG")
     missing = tmp_path / f"gone_{ESCAPES}.png"
     capsys.readouterr()  # the line saying where MNIST was found
-    assert predict.main([str(good), str(forged), str(missing), "--checkpoint", str(checkpoint)]) == 1
+    assert predict_command.main([str(good), str(forged), str(missing), "--checkpoint", str(checkpoint)]) == 1
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\a" not in out + err
     assert len(out.splitlines()) == 2 and "\\x1b[31mRED" in out  # one line per image, the name escaped
@@ -237,7 +237,7 @@ def test_a_symbolic_link_loop_is_one_line_everywhere(tmp_path, monkeypatch, caps
     for command in (["info"], ["fetch"]):
         assert sources.main(command) == 1
         assert "symbolic link that loops" in _one_clean_line(capsys.readouterr().err)
-    assert predict.main(["x.png", "--checkpoint", str(loop)]) == 2
+    assert predict_command.main(["x.png", "--checkpoint", str(loop)]) == 2
     assert "symbolic link that loops" in _one_clean_line(capsys.readouterr().err)
     with pytest.raises(SystemExit) as exit_:
         train_main(["--model", "mlp", "--dataset", "mnist", "--save", str(loop)])
@@ -270,7 +270,7 @@ def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path, monkeypatch, 
     with pytest.raises(SystemExit) as exit_:
         train_main(["--model", "mlp", "--dataset", "mnist", "--save", f"{long}.pt"])
     assert exit_.value.code == 2 and "a name too long for the file system" in capsys.readouterr().err
-    assert predict.main([f"{long}.png", "--checkpoint", f"{long}.pt"]) == 2
+    assert predict_command.main([f"{long}.png", "--checkpoint", f"{long}.pt"]) == 2
     assert "a name too long for the file system" in _one_clean_line(capsys.readouterr().err)
     assert _image_problem(f"{long}.png").endswith(": a name too long for the file system, not an image file")
     monkeypatch.setenv("COURSE_DATA_DIR", str(long))

@@ -25,10 +25,18 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def is_command_entry(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":``, where a learners' module hands ``python -m`` to the machinery's command."""
+    return isinstance(node, ast.If) and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")
+
+
 def imports_of(path: Path) -> set[str]:
-    """The ``utils`` modules a file imports, anywhere in it (a function-level import counts too)."""
+    """The ``utils`` modules a file imports, anywhere in it (a function-level import counts too), except in its
+    ``python -m`` entry: that code runs only as a command, never when a notebook or another module imports the file."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    tree.body = [node for node in tree.body if not is_command_entry(node)]
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("utils"):
             names = [f"{node.module}.{alias.name}" for alias in node.names]
             found |= {name if (PACKAGE.parent / name.replace(".", "/")).with_suffix(".py").exists() else node.module
@@ -59,6 +67,13 @@ def test_evaluation_does_not_import_training():
 def test_a_learners_module_imports_no_machinery_except_datas_one_call_to_locate_files(name):
     machinery = {module for module in GRAPH[f"utils.{name}"] if module.startswith("utils.machinery")}
     assert machinery <= ({"utils.machinery.sources"} if name == "data" else set()), machinery
+
+
+def test_the_commands_entries_are_seen_and_only_hand_over():
+    """``python -m utils.data`` and ``python -m utils.predict`` start in a learners' module and hand over at once."""
+    for name in ("data", "predict"):
+        entries = [node for node in ast.parse((PACKAGE / f"{name}.py").read_text()).body if is_command_entry(node)]
+        assert len(entries) == 1 and len(entries[0].body) == 2, f"utils/{name}.py: {ast.unparse(entries)}"
 
 
 @pytest.mark.parametrize("name", LEARNERS)

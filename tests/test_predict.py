@@ -9,6 +9,7 @@ from PIL import Image
 from utils import checkpoints, data, models, predict
 from utils.datasets import DATASETS
 from utils.guards import image_files
+from utils.machinery import predict_command
 
 SPEC = DATASETS["mnist"]
 CENTRE = (13.5, 13.5)
@@ -84,7 +85,7 @@ def test_cli_predicts_the_good_images_and_names_each_bad_one(tmp_path, checkpoin
     text = tmp_path / "notes.png"
     text.write_text("not a picture")
     missing = tmp_path / "missing.png"
-    status = predict.main(
+    status = predict_command.main(
         [str(missing), str(text), str(blank), str(good), "--checkpoint", str(checkpoint_path), "--top", "3"]
     )
     out, err = capsys.readouterr()
@@ -101,7 +102,7 @@ def test_cli_predicts_the_good_images_and_names_each_bad_one(tmp_path, checkpoin
 def test_cli_with_a_bad_checkpoint_says_so(tmp_path, mnist_digit, capsys):
     good = tmp_path / "good.png"
     Image.fromarray(mnist_digit).save(good)
-    assert predict.main([str(good), "--checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert predict_command.main([str(good), "--checkpoint", str(tmp_path / "none.pt")]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
 
 
@@ -163,7 +164,7 @@ def _png_header_only(path, width, height):
 @pytest.mark.parametrize("side", [20000, 8000])
 def test_oversized_images_are_refused_and_the_rest_still_run(tmp_path, checkpoint_path, dark_on_light, capsys, side):
     huge = _png_header_only(tmp_path / f"huge-{side}.png", side, side)
-    status = predict.main([str(huge), str(dark_on_light), "--checkpoint", str(checkpoint_path)])
+    status = predict_command.main([str(huge), str(dark_on_light), "--checkpoint", str(checkpoint_path)])
     out, err = capsys.readouterr()
     assert status == 1
     assert err.count("\n") == 1 and "too large" in err and "scale it down" in err and "Traceback" not in err
@@ -188,7 +189,7 @@ def test_cli_with_an_edited_checkpoint_is_one_line(tmp_path, checkpoint_path, da
     payload = torch.load(checkpoint_path, weights_only=True)
     payload["dataset"]["std"] = 0.0
     torch.save(payload, checkpoint_path)
-    assert predict.main([str(dark_on_light), "--checkpoint", str(checkpoint_path)]) == 2
+    assert predict_command.main([str(dark_on_light), "--checkpoint", str(checkpoint_path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "normalization std is 0.0" in err
 

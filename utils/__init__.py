@@ -1,23 +1,15 @@
-"""The course's shared helpers.
+"""The course's shared helpers. The modules a learner reads, each with the notebook that teaches it:
 
-The modules a learner reads, each what one notebook teaches:
-
-- ``datasets``: what the course knows about each dataset, one record per dataset (notebook 01);
-- ``data``: loading a dataset, the whole split as tensors, the validation split, batches, augmentation (01);
-- ``models``: the MLP and the CNNs (02, 03);
-- ``training``: one epoch by hand, ``History``, ``Recipe``, ``fit`` (02, 03);
-- ``evaluation``: running a model over a split, accuracy, confusion, per-class metrics (04);
+- ``datasets``: what the course knows about each dataset, one record each (01); ``data``: loading a dataset, the
+  whole split as tensors, the validation split, batches, augmentation (01);
+- ``models``: the MLP and the CNNs (02, 03); ``training``: one epoch by hand, ``History``, ``Recipe``, ``fit`` (02);
+- ``evaluation``: running a model over a split, accuracy, per-class results, comparing settings over seeds (03, 04);
 - ``recipes``: how the course trains each model on each dataset (03);
-- ``checkpoints``: saving and loading a trained model safely (05);
-- ``predict``: your own images, prepared the way MNIST was made (05);
-- ``hardware``: the device and the precision it trains in (06);
-- ``plots``: the figures.
+- ``checkpoints``: saving and loading a trained model safely (05); ``predict``: your own images (05);
+- ``hardware``: the device and the precision it trains in (06); ``plots``: the figures.
 
-The guards in ``utils.guards`` read the ``COURSE_*`` settings strictly and refuse bad input with one line before it
-does harm (a mistyped setting, a write over a device, a file that is not a course checkpoint, an image PIL cannot
-open): the lessons call them in one named step each, and learners need not read them. The machinery, which keeps the
-course working and honest and which learners are never sent to, is in ``utils.machinery``: the workflow that trains,
-tests once and saves (``workflow``), where the files come from, the benchmarks' results files and the tables of
-docs/results.md, the notebook runner, the command lines. The commands are ``python -m utils.data``,
-``python -m utils.train`` and ``python -m utils.predict``.
+``utils.guards`` reads the ``COURSE_*`` settings strictly and refuses bad input with one line before it does harm;
+the lessons call it in one named step each. ``utils.machinery`` keeps the course working and honest, and learners
+are never sent there: the workflow that trains, tests once and saves, where the files come from, the benchmarks'
+results files, the notebook runner, the commands ``python -m utils.data``, ``utils.train`` and ``utils.predict``.
 """

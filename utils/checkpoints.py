@@ -56,17 +56,9 @@ def library_versions() -> dict[str, str]:
 
 
 # Printed by notebook 05 (inspect.getsource): after editing it, re-run that notebook in full mode.
-def save_checkpoint(
-    path: str | Path,
-    model: nn.Module,
-    *,
-    dataset: str,
-    history: dict[str, list[float]],
-    metrics: dict[str, float] | None = None,
-    recipe: dict | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
-    is_sample: bool,
-) -> Path:
+def save_checkpoint(path: str | Path, model: nn.Module, *, dataset: str, history: dict[str, list[float]],
+                    metrics: dict[str, float] | None = None, recipe: dict | None = None,
+                    optimizer: torch.optim.Optimizer | None = None, is_sample: bool) -> Path:
     """Write the model's weights and plain metadata (and the optimizer's state, for resuming), whole or not at all.
 
     The classes and normalization come from the dataset's record, so the metadata cannot disagree with the data the

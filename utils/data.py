@@ -29,11 +29,6 @@ Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 """What a loop can train or evaluate on: ``(images, labels)`` pairs, from ``iterate_batches`` or a ``DataLoader``."""
 
 
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; valid splits are: {', '.join(SPLITS)}")
-
-
 # --- the classic path: torchvision Dataset + transforms + DataLoader ---------------------------------
 
 
@@ -51,7 +46,8 @@ def _resolve_limit(limit: int | None | str, split: str) -> int | None:
 def load_dataset(name: str, split: str = "train", transform=None, limit: int | None | str = None) -> Dataset:
     """A torchvision dataset (``.data``, ``.targets``, ``.classes``) from wherever ``locate`` finds it."""
     spec = get_spec(name)
-    _check_split(split)
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid splits are: {', '.join(SPLITS)}")
     source = locate(name)
     dataset = spec.torchvision_class(root=str(source.root), train=split == "train", transform=transform)
     limit = _resolve_limit(limit, split)
@@ -156,18 +152,6 @@ def validation_indices(
     return torch.from_numpy(np.sort(train_index)), torch.from_numpy(np.sort(validation_index))
 
 
-def validation_loaders(name: str, batch_size: int, limit: int | None | str = "auto") -> tuple[DataLoader, DataLoader]:
-    """The classic path over ``validation_split``'s images: a shuffled ``DataLoader`` over the images it trains on and
-    one over the validation images, read from the dataset with ``default_transform``."""
-    images = load_dataset(name, "train", transform=default_transform(name), limit=limit)
-    labels = images.dataset.targets[: len(images)] if isinstance(images, Subset) else images.targets
-    train_index, validation_index = validation_indices(labels)
-    return (
-        DataLoader(Subset(images, train_index.tolist()), batch_size=batch_size, shuffle=True),
-        DataLoader(Subset(images, validation_index.tolist()), batch_size=1024),
-    )
-
-
 class BatchIterator:
     """Batches of an ``InMemoryData`` by slicing a random permutation: no per-image Python work."""
 
@@ -180,19 +164,11 @@ class BatchIterator:
     # Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         count = len(self.data)
-        if self.shuffle:
-            order = torch.randperm(count, generator=self.generator).to(self.data.labels.device)
-        else:
-            order = None
+        order = torch.randperm(count, generator=self.generator).to(self.data.labels.device) if self.shuffle else None
         for start in range(0, count, self.batch_size):
-            if order is None:
-                yield (
-                    self.data.images[start : start + self.batch_size],
-                    self.data.labels[start : start + self.batch_size],
-                )
-            else:
-                index = order[start : start + self.batch_size]
-                yield self.data.images[index], self.data.labels[index]
+            # in order, a batch is a slice (a view, no copy); shuffled, the images at the next indices of ``order``
+            index = slice(start, start + self.batch_size) if order is None else order[start : start + self.batch_size]
+            yield self.data.images[index], self.data.labels[index]
 
 
 def iterate_batches(
@@ -236,10 +212,9 @@ def random_affine(
 
 @dataclass(frozen=True)
 class Augment:
-    """Per-batch augmentation for ``fit``: ``random_affine`` that fills uncovered pixels with this dataset's black.
-
-    A dataclass rather than a closure so that printing it shows the settings.
-    """
+    """Per-batch augmentation of dataset ``dataset`` for ``fit``: random rotations up to ``max_degrees``, shifts up
+    to ``max_shift`` of the image size (``random_affine``, uncovered pixels filled with the dataset's black) and, with
+    ``hflip``, mirroring. A dataclass rather than a closure so that printing it shows the settings."""
 
     dataset: str
     max_degrees: float = 10.0
@@ -256,24 +231,15 @@ class Augment:
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if self.max_degrees == 0 and self.max_shift == 0:  # only mirroring: exact, and no resampling to pay for
-            return mirror_half(images) if self.hflip else images
+            if not self.hflip:
+                return images
+            flip = torch.rand(images.shape[0], 1, 1, 1, device=images.device) < 0.5  # mirror a random half
+            return torch.where(flip, images.flip(-1), images)
         spec = get_spec(self.dataset)
         background = (0.0 - spec.mean) / spec.std
         return random_affine(
             images, max_degrees=self.max_degrees, max_shift=self.max_shift, hflip=self.hflip, background=background
         )
-
-
-def mirror_half(images: torch.Tensor) -> torch.Tensor:
-    """Mirror a random half of the images left to right."""
-    flip = torch.rand(images.shape[0], 1, 1, 1, device=images.device) < 0.5
-    return torch.where(flip, images.flip(-1), images)
-
-
-def make_augment(name: str, *, max_degrees: float = 10.0, max_shift: float = 0.1, hflip: bool = False) -> Augment:
-    """The augmentation for dataset ``name``: random rotations up to ``max_degrees``, shifts up to ``max_shift``
-    of the image size, and (``hflip``) mirroring."""
-    return Augment(name, max_degrees=max_degrees, max_shift=max_shift, hflip=hflip)
 
 
 if __name__ == "__main__":  # `python -m utils.data fetch`: the command lives with the machinery it runs

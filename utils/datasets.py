@@ -43,7 +43,7 @@ class DatasetSpec:
     """What the BN-CNN averages its logits over when evaluated: "flips" (the mirror image) and/or "shifts" (moved one
     pixel each way), each chosen on the validation split (notebook 03, ``benchmarks/recipe_probe.py``)."""
     augmentation: dict = field(default_factory=dict)
-    """How the CNNs' training images are varied (``data.make_augment``'s settings), chosen on the validation split."""
+    """How the CNNs' training images are varied (``data.Augment``'s settings), chosen on the validation split."""
     label_smoothing: float = 0.0
     bn_cnn_batch_size: int = 128
     """The CNNs' label smoothing and the BN-CNN's batch size on this dataset (``recipes.course_recipe``)."""

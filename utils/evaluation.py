@@ -1,5 +1,5 @@
 """Evaluate a trained model on a whole split: the one pass every accuracy comes from (``predict_logits``), loss and
-accuracy (``evaluate``, what ``fit`` reports after each epoch), predictions, confusion matrix, per-class metrics;
+accuracy (``evaluate``, what ``fit`` reports after each epoch), predictions, per-class accuracy, confused pairs;
 and how to compare two settings trained with several seeds (``paired_difference``, notebook 03)."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import numpy as np
 import scipy.stats
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import classification_report, confusion_matrix
 from torch import nn
 
 from utils.data import Batches, InMemoryData, iterate_batches
@@ -92,24 +91,6 @@ def predict(model: nn.Module, data: InMemoryData, *, device: str | None = None) 
     device = pick_device(device)
     logits, labels = predict_logits(model.to(device), data, device)
     return Predictions(logits=logits.cpu(), labels=labels.cpu())
-
-
-def confusion(predictions: Predictions, num_classes: int) -> np.ndarray:
-    """Counts: row = true class, column = predicted class (scikit-learn's convention)."""
-    return confusion_matrix(predictions.labels.numpy(), predictions.predicted.numpy(), labels=range(num_classes))
-
-
-def report(predictions: Predictions, classes: Sequence[str], *, as_dict: bool = False):
-    """Precision, recall, F1 and support per class (scikit-learn's classification report)."""
-    return classification_report(
-        predictions.labels.numpy(),
-        predictions.predicted.numpy(),
-        labels=range(len(classes)),
-        target_names=list(classes),
-        digits=4,
-        output_dict=as_dict,
-        zero_division=0,
-    )
 
 
 def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:

@@ -67,17 +67,6 @@ def describe_precision(device: torch.device, mixed: bool) -> str:
     return "float32" if not bf16_is_fast(device) else "float32, as the recipe asks"
 
 
-def describe_hardware(device: torch.device | str | None = None) -> str:
-    """One line for benchmarks: the device, the CPU's vector instructions and threads, the precision used."""
-    device = pick_device(device)
-    mixed = uses_bf16(device)
-    if device.type == "cuda":
-        where = torch.cuda.get_device_name(device)
-    else:
-        where = f"{torch.backends.cpu.get_cpu_capability()} CPU kernels, {torch.get_num_threads()} threads"
-    return f"{device} ({where}); {describe_precision(device, mixed)}; torch {torch.__version__}"
-
-
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
     """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
     if not enabled:

@@ -14,15 +14,8 @@ from matplotlib.figure import Figure
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
-def image_grid(
-    images: torch.Tensor,
-    titles: Sequence[str] | None = None,
-    *,
-    ncols: int = 8,
-    colors: Sequence[str] | None = None,
-    size: float = 1.4,
-    suptitle: str | None = None,
-) -> Figure:
+def image_grid(images: torch.Tensor, titles: Sequence[str] | None = None, *, ncols: int = 8,
+               colors: Sequence[str] | None = None, size: float = 1.4, suptitle: str | None = None) -> Figure:
     """Show (N, 1, 28, 28) or (N, 28, 28) images in a grid, grey on white, with optional coloured titles."""
     images = images.detach().cpu().float()
     if images.ndim == 4:
@@ -33,9 +26,8 @@ def image_grid(
     # Room above each image for its title, line by line, so that two-line titles clear the row above.
     title_lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles is not None else 0
     title_space = 0.2 * title_lines + 0.1 if title_lines else 0.0
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(ncols * size, nrows * (size + title_space)), squeeze=False, layout="constrained"
-    )
+    figsize = (ncols * size, nrows * (size + title_space))
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= count:
@@ -48,18 +40,9 @@ def image_grid(
     return fig
 
 
-def predictions_grid(
-    images: torch.Tensor,
-    labels: Sequence[int],
-    predicted: Sequence[int],
-    classes: Sequence[str],
-    *,
-    probabilities: Sequence[float] | None = None,
-    probability_of: str = "predicted",
-    ncols: int = 5,
-    size: float = 1.8,
-    suptitle: str | None = None,
-) -> Figure:
+def predictions_grid(images: torch.Tensor, labels: Sequence[int], predicted: Sequence[int], classes: Sequence[str],
+                     *, probabilities: Sequence[float] | None = None, probability_of: str = "predicted",
+                     ncols: int = 5, size: float = 1.8, suptitle: str | None = None) -> Figure:
     """Images titled actual → predicted, green when right and red when wrong.
 
     ``probabilities`` are shown beside the predicted class, or beside the actual class with
@@ -121,23 +104,13 @@ def training_curves(histories: dict[str, object], title: str = "") -> Figure:
     return fig
 
 
-def confusion_heatmap(
-    matrix: np.ndarray, classes: Sequence[str], *, normalize: bool = False, title: str | None = None
-) -> Figure:
+def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalize: bool = False,
+                      title: str | None = None) -> Figure:
     """A seaborn heatmap of a confusion matrix: rows are the true class, columns the prediction."""
     values = matrix / matrix.sum(axis=1, keepdims=True) if normalize else matrix
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    sns.heatmap(
-        values,
-        annot=True,
-        fmt=".2f" if normalize else "d",
-        cmap="Blues",
-        cbar=False,
-        xticklabels=classes,
-        yticklabels=classes,
-        ax=ax,
-        annot_kws={"fontsize": 8},
-    )
+    sns.heatmap(values, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False, xticklabels=classes,
+                yticklabels=classes, ax=ax, annot_kws={"fontsize": 8})
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title or ("Confusion matrix (each row sums to 1)" if normalize else "Confusion matrix (counts)"))
@@ -168,14 +141,8 @@ def confidence_histogram(confidence: torch.Tensor, correct: torch.Tensor, title:
     bins = np.linspace(0.1, 1.0, 37)
     for mask, label, color in ((correct, "right", RIGHT), (~correct, "wrong", WRONG)):
         if mask.any():
-            ax.hist(
-                confidence[mask].numpy(),
-                bins=bins,
-                alpha=0.6,
-                color=color,
-                density=True,
-                label=f"{label} ({int(mask.sum()):,})",
-            )
+            ax.hist(confidence[mask].numpy(), bins=bins, alpha=0.6, color=color, density=True,
+                    label=f"{label} ({int(mask.sum()):,})")
     ax.set_xlabel("probability of the predicted class")
     ax.set_ylabel("density")
     ax.set_title(title or "Confidence of right and wrong predictions")

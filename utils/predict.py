@@ -9,7 +9,6 @@ mass in 28×28, then normalized like the training data.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from utils.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+from utils.checkpoints import Checkpoint
 from utils.datasets import DATASETS
 from utils.guards.image_files import ImageProblem, load_image  # opening any image file safely
 from utils.guards.text import safe_text
@@ -113,32 +112,7 @@ def predict_file(path: str | Path, checkpoint: Checkpoint, k: int = 3) -> list[t
         raise ImageProblem(message if message.startswith(shown) else f"{shown}: {message}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("images", nargs="+", type=Path, help="PNG, JPEG, ... files")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint saved by the course")
-    parser.add_argument("--top", type=int, default=1, help="also show the next most likely classes")
-    args = parser.parse_args(argv)
-    if args.top < 1:
-        parser.error("--top must be at least 1")
-    try:
-        checkpoint = load_checkpoint(args.checkpoint)
-    except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    failed = 0
-    for path in args.images:
-        try:
-            ranked = predict_file(path, checkpoint, args.top)
-        except ImageProblem as problem:
-            print(f"error: {problem}", file=sys.stderr)
-            failed += 1
-            continue
-        best, probability = ranked[0]
-        others = "".join(f", {name} {p:.1%}" for name, p in ranked[1:])
-        print(f"{safe_text(path)}: {best} ({probability:.1%}{others})", flush=True)
-    return 1 if failed else 0
+if __name__ == "__main__":  # `python -m utils.predict`: the command lives with the machinery
+    from utils.machinery.predict_command import main
 
-
-if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from torch import nn
 
-from utils.data import Augment, get_spec, make_augment
+from utils.data import Augment, get_spec
 from utils.models import build_model, model_class
 from utils.training import Recipe
 
@@ -20,7 +20,7 @@ from utils.training import Recipe
 def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[Recipe, Augment | None]:
     """The recipe and augmentation (None: none) the course trains ``model`` on ``dataset`` with.
 
-    The BN-CNN's peak learning rate and batch size were judged on the validation split over three seeds
+    The BN-CNN's peak learning rate and batch size were judged on the validation split over five seeds
     (``benchmarks/results_over_seeds.py``; notebook 03's ablation and docs/results.md show the table).
     """
     model_class(model)
@@ -30,7 +30,7 @@ def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[
         return replace(recipe, lr=2e-3, weight_decay=1e-4), None
     if model == "cnn":  # chosen for the BN-CNN on Fashion-MNIST: notebook 03's ablation
         recipe = replace(recipe, lr=5e-3, batch_size=spec.bn_cnn_batch_size)
-    return replace(recipe, label_smoothing=spec.label_smoothing), make_augment(dataset, **spec.augmentation)
+    return replace(recipe, label_smoothing=spec.label_smoothing), Augment(dataset, **spec.augmentation)
 
 
 # Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.

@@ -1,8 +1,4 @@
-"""``python -m utils.train``: train a course model from the command line (see ``--help``).
-
-The command lives with the rest of the machinery in ``utils/machinery/train_command.py``; this module only keeps
-the short name working.
-"""
+"""``python -m utils.train``: the command lives with the machinery, in ``utils/machinery/train_command.py``."""
 
 import sys
 

@@ -49,20 +49,10 @@ def _to_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, channels_
 
 
 # Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
-def train_one_epoch(
-    model: nn.Module,
-    batches: Batches,
-    optimizer: torch.optim.Optimizer,
-    loss_fn: nn.Module,
-    device: torch.device,
-    *,
-    scheduler=None,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    mixed_precision: bool = False,
-    channels_last: bool = False,
-    progress: bool = False,
-    description: str = "train",
-) -> tuple[float, float]:
+def train_one_epoch(model: nn.Module, batches: Batches, optimizer: torch.optim.Optimizer, loss_fn: nn.Module,
+                    device: torch.device, *, scheduler=None, augment: Callable | None = None,
+                    mixed_precision: bool = False, channels_last: bool = False, progress: bool = False,
+                    description: str = "train") -> tuple[float, float]:
     """One pass over the training data: forward, loss, backward, step. Returns (mean loss, accuracy).
 
     The sums stay on the device and are read once at the end: reading a number after every batch
@@ -163,21 +153,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer, recipe: Recipe, train_data:
 
 
 # Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
-def fit(
-    model: nn.Module,
-    train_data: InMemoryData | Batches,
-    val_data: InMemoryData | Batches,
-    recipe: Recipe | None = None,
-    *,
-    optimizer: torch.optim.Optimizer | None = None,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    device: torch.device | str | None = None,
-    seed: int = 0,
-    history: History | None = None,
-    progress: bool | None = None,
-    verbose: bool = True,
-    stop_when: Callable[[History], bool] | None = None,
-) -> History:
+def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemoryData | Batches,
+        recipe: Recipe | None = None, *, optimizer: torch.optim.Optimizer | None = None,
+        augment: Callable | None = None, device: torch.device | str | None = None, seed: int = 0,
+        history: History | None = None, progress: bool | None = None, verbose: bool = True,
+        stop_when: Callable[[History], bool] | None = None) -> History:
     """Train ``model`` in place for ``recipe.epochs`` epochs, evaluating on ``val_data`` (``data.validation_split``:
     choices are made on it, the test set is kept for one final measurement) after each. ``history.seconds`` holds
     each epoch's training time. ``stop_when(history)``, asked after each epoch, ends training early if True.
@@ -276,13 +256,3 @@ def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int) -
     interrupted halfway."""
     weights = {key: value.detach().clone() for key, value in model.state_dict().items()}
     return weights, copy.deepcopy(optimizer.state_dict()), epochs
-
-
-def time_to_target(history: History, target: float) -> float | None:
-    """Training seconds until the evaluated accuracy first reached ``target`` (None if it never did)."""
-    elapsed = 0.0
-    for seconds, accuracy in zip(history.seconds, history.val_acc):
-        elapsed += seconds
-        if accuracy >= target:
-            return elapsed
-    return None

@@ -73,6 +73,17 @@ class ResultsError(ValueError):
 _RESTORE = "restore the committed one (git checkout -- benchmarks/results) or measure again"
 
 
+def describe_hardware(device: torch.device | str | None = None) -> str:
+    """One line for benchmarks: the device, the CPU's vector instructions and threads, the precision used."""
+    device = hardware.pick_device(device)
+    mixed = hardware.uses_bf16(device)
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        where = f"{torch.backends.cpu.get_cpu_capability()} CPU kernels, {torch.get_num_threads()} threads"
+    return f"{device} ({where}); {hardware.describe_precision(device, mixed)}; torch {torch.__version__}"
+
+
 def cpu_class() -> str:
     """What decides how fast this machine trains on its CPU, as benchmark results are filed: the precision, the
     vector instructions PyTorch's kernels use, the threads."""
@@ -85,7 +96,7 @@ def machine_class() -> str:
     """Where a training command's benchmark files its result: this machine's CPU class, or the GPU's name where the
     command trains on one."""
     device = hardware.pick_device()
-    return cpu_class() if device.type == "cpu" else hardware.describe_hardware(device).split(";")[0]
+    return cpu_class() if device.type == "cpu" else describe_hardware(device).split(";")[0]
 
 
 EPOCH_LINE = re.compile(r"^Epoch +\d+/\d+ \|.*\| ([\d.]+) s$", re.M)
@@ -168,15 +179,18 @@ def views_gain(key: str, results: dict | None = None) -> Difference:
     return paired_difference([once for _, once, _ in pairs], [with_views for _, _, with_views in pairs])
 
 
+# the ablation's steps, each judged against the one before; the flips step trains nothing new: it is judged by
+# ``views_gain``, each network with and without its test-time views
+COMPARED_STEPS = [("mlp-fashion", "ablation-plain"), *zip(ABLATION[:-2], ABLATION[1:-1]),
+                  ("ablation-dropout", "ablation-batch")]
+
+
 def steps_table(results: dict | None = None) -> str:
     """The results page's table of the ablation's steps: each one's change in validation accuracy, paired by seed."""
     results = results or load()
     lines = ["| step | change in validation accuracy | 95 % interval | seeds | verdict |", "|---|---|---|---|---|"]
-    # the flips step trains nothing new: it is judged below, each network with and without its test-time views
-    steps = [("mlp-fashion", "ablation-plain"), *zip(ABLATION[:-2], ABLATION[1:-1])]
-    steps.append(("ablation-dropout", "ablation-batch"))
     rows = []  # (the row's name, its Difference), formatted alike below
-    for before, after in steps:
+    for before, after in COMPARED_STEPS:
         name = ABLATION_STEP_NAMES.get((before, after), results["runs"][after]["description"])
         rows.append((name, compare(before, after, results=results)))
     for key in MEASURED_ONCE_AND_WITH_VIEWS:
@@ -282,6 +296,41 @@ def time_to_accuracy_table() -> str:
     return "\n".join(lines)
 
 
+def speedrun_table(saved: dict | None = None) -> str:
+    """The speedrun's table (``benchmarks/speedrun.py``): per machine class and step, the training seconds to the
+    target (mean and 95 % interval over the seeds that reached it), the stopped models' test accuracy, and the change
+    from the step before, paired by seed."""
+    saved = read(RESULTS_FILE.parent / "speedrun.json") if saved is None else saved
+    lines = [
+        "| machine | step | reached | seconds to 99 % | test accuracy | change from the step before |",
+        "|---|---|---|---|---|---|",
+    ]
+    for machine, entry in saved.items():
+        before = None
+        for step in entry["steps"]:
+            seeds = step["seeds"]
+            reached = {seed: run["seconds"] for seed, run in seeds.items() if run["seconds"] is not None}
+            if len(reached) >= 2:
+                mean = paired_difference([0.0] * len(reached), list(reached.values()))
+                seconds = f"{mean.mean:.1f} ({mean.low:.1f} to {mean.high:.1f})"
+            else:
+                seconds = ", ".join(f"{value:.1f}" for value in reached.values()) or "—"
+            test = sum(run["test_acc"] for run in seeds.values()) / len(seeds)
+            change = ""
+            if before:
+                paired = sorted(set(before) & set(reached))
+                if len(paired) >= 2:
+                    difference = paired_difference([before[seed] for seed in paired],
+                                                   [reached[seed] for seed in paired])
+                    verdict = {"lower": "faster", "higher": "slower"}.get(difference.verdict, difference.verdict)
+                    change = (f"{difference.mean:+.1f} s ({difference.low:+.1f} to {difference.high:+.1f}, "
+                              f"{difference.seeds} seeds): {verdict}")
+            lines.append(f"| {machine if before is None else ''} | {step['step']} | {len(reached)} of {len(seeds)} "
+                         f"| {seconds} | {test:.4f} | {change} |")
+            before = reached
+    return "\n".join(lines)
+
+
 def data_parallel_table() -> str:
     """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``."""
     saved = read(RESULTS_FILE.parent / "data_parallel.json")
@@ -311,6 +360,7 @@ def main() -> int:
             views_table(),
             notebook_minutes_table(),
             time_to_accuracy_table(),
+            speedrun_table(),
             data_parallel_table(),
             sep="\n\n",
         )

@@ -11,9 +11,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 from torch import nn
+from torch.utils.data import DataLoader, Subset
 
 from utils import checkpoints
-from utils.data import Batches, InMemoryData, load_tensors, locate, validation_loaders, validation_split
+from utils.data import (
+    Batches,
+    InMemoryData,
+    default_transform,
+    load_dataset,
+    load_tensors,
+    locate,
+    validation_indices,
+    validation_split,
+)
 from utils.evaluation import evaluate
 from utils.guards import settings
 from utils.guards.checkpoint_files import check_writable
@@ -28,6 +38,19 @@ from utils.training import History, fit, make_optimizer, seed_everything
 def default_checkpoint(model: str, dataset: str) -> Path:
     """Where notebook 03 and the CLI save a model, and where notebooks 04 and 05 look for it."""
     return settings.checkpoint_dir() / f"{model}-{dataset}.pt"
+
+
+def validation_loaders(name: str, batch_size: int, limit: int | None | str = "auto") -> tuple[DataLoader, DataLoader]:
+    """The classic path over ``data.validation_split``'s images (the same ones the fast path holds out): a shuffled
+    ``DataLoader`` over the images it trains on and one over the validation images, read with ``default_transform``
+    (``python -m utils.train --loader dataloader``, ``benchmarks/time_to_accuracy.py``)."""
+    images = load_dataset(name, "train", transform=default_transform(name), limit=limit)
+    labels = images.dataset.targets[: len(images)] if isinstance(images, Subset) else images.targets
+    train_index, validation_index = validation_indices(labels)
+    return (
+        DataLoader(Subset(images, train_index.tolist()), batch_size=batch_size, shuffle=True),
+        DataLoader(Subset(images, validation_index.tolist()), batch_size=1024),
+    )
 
 
 def train_model(
