@@ -8,7 +8,7 @@ import itertools
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -69,8 +69,8 @@ class MeasuringStick:
             train_batches(steps)
             rates.append(steps * batch_size / (time.perf_counter() - began))
         step = Step(name, tuple(rates))
-        if self.steps:
-            step = Step(name, tuple(rates), f"{self.compare(step, self.steps[-1])} the step before")
+        if self.steps:  # the verdict needs the step's own range, so it is added once the step exists
+            step = replace(step, verdict=f"{self.compare(step, self.steps[-1])} the step before")
         self.steps.append(step)
         verdict = f"  {step.verdict}" if step.verdict else ""
         print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f}){verdict}")
