@@ -46,6 +46,38 @@ def test_fit_checks_each_epoch_on_one_view_and_leaves_the_views_on(digits, monke
     assert seen == [(False, False)] and model.test_time_flips and model.test_time_shifts
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_every_epoch_trains_in_the_recipes_layout_though_the_check_before_it_used_channels_last(
+    digits, monkeypatch, channels_last
+):
+    """evaluate() leaves the model in channels_last; an epoch of a recipe without it must not train a model in one
+    layout on images in the other (the step the speedrun and notebook 06 time)."""
+    layouts = []
+    real_train_one_epoch = training.train_one_epoch
+
+    def recording_train_one_epoch(model, *args, **kwargs):
+        weight = model.features[4].weight  # 32 input channels: the two layouts differ
+        layouts.append(weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous())
+        return real_train_one_epoch(model, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train_one_epoch", recording_train_one_epoch)
+    _fit(models.CNN, *digits, recipe=training.Recipe(epochs=2, batch_size=64, channels_last=channels_last))
+    assert layouts == [channels_last, channels_last]
+
+
+def test_evaluation_in_channels_last_gives_the_numbers_of_the_default_layout(digits):
+    """predict_logits always evaluates in channels_last (faster for convolutions); the logits must be those of a
+    plain pass in the default layout, up to float rounding."""
+    torch.manual_seed(0)
+    model, (_, test) = models.CNN(test_time_shifts=True).eval(), digits
+    logits, labels = evaluation.predict_logits(model, test, torch.device("cpu"))
+    model.to(memory_format=torch.contiguous_format)
+    with torch.no_grad():
+        plain = model(test.images)
+    assert torch.equal(labels, test.labels) and torch.allclose(logits, plain, atol=1e-5)
+    assert torch.equal(logits.argmax(1), plain.argmax(1))
+
+
 def test_mlp_learns_well_above_chance(digits):
     _, history = _fit(lambda: models.MLP(hidden=[128]), *digits, recipe=training.Recipe(epochs=4, batch_size=64))
     assert history.val_acc[-1] > 0.8  # 10 classes: chance is 0.1

@@ -32,13 +32,14 @@ def predict_logits(
     """Float32 logits and the labels of every sample of ``data``, in order: the one pass that every accuracy in
     the course comes from (``fit``'s report, the checkpoints' metrics, notebook 04's evaluation).
 
-    Eval mode (dropout off, BatchNorm uses its running statistics), no autograd, no autocast and the default
-    memory layout, so the numbers do not depend on how the model was trained.
+    Eval mode (dropout off, BatchNorm uses its running statistics), no autograd, no autocast, and always the
+    channels_last memory layout (the faster one for convolutions: see notebook 06), so the numbers do not depend on
+    how the model was trained.
     """
-    model.eval().to(memory_format=torch.contiguous_format)
+    model.eval().to(memory_format=torch.channels_last)
     logits, labels = [], []
     for x, y in _as_batches(data, batch_size, False, None):
-        logits.append(model(x.to(device)).float())
+        logits.append(model(x.to(device).contiguous(memory_format=torch.channels_last)).float())
         labels.append(y.to(device))
     return torch.cat(logits), torch.cat(labels)
 

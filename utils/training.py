@@ -184,8 +184,8 @@ def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemory
         print(f"Training {type(model).__name__} on {device} ({precision}) for {recipe.epochs} epochs")
     with keep_finished_epochs(model, optimizer, history) as epoch_finished:
         for epoch in range(history.epochs + 1, last + 1):
-            if recipe.channels_last:  # evaluate() puts the model back in the default layout
-                model.to(memory_format=torch.channels_last)
+            # the recipe's layout, set every epoch: evaluate() leaves the model in channels_last
+            model.to(memory_format=torch.channels_last if recipe.channels_last else torch.contiguous_format)
             began = time.perf_counter()
             train_loss, train_acc = train_one_epoch(
                 model, _as_batches(train_data, recipe.batch_size, True, shuffler), optimizer, loss_fn, device,
