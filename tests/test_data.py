@@ -122,3 +122,11 @@ def test_relative_folders_in_the_environment_are_taken_from_the_repository_root(
     assert settings.checkpoint_dir().is_relative_to(settings.REPO_ROOT / "build" / "checkpoints-laptop")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
     assert settings.data_dir() == tmp_path / "elsewhere"
+
+
+def test_each_record_names_torchvisions_class_and_its_classes():
+    """The records name torchvision's class as text (importing torchvision takes seconds); the names must resolve."""
+    for spec in DATASETS.values():
+        vision = spec.torchvision_class
+        assert vision.__name__ == spec.folder_name
+        assert list(spec.classes) == [label.split(" - ")[0] for label in vision.classes]  # MNIST's "0 - zero": "0"

@@ -8,12 +8,12 @@ is complete, so an interrupted save never destroys a good checkpoint.
 
 from __future__ import annotations
 
+import importlib.metadata
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
 from utils.datasets import get_spec
@@ -50,7 +50,7 @@ class Checkpoint:
 def library_versions() -> dict[str, str]:
     return {
         "torch": str(torch.__version__),
-        "torchvision": str(torchvision.__version__),
+        "torchvision": importlib.metadata.version("torchvision"),  # read, not imported: that takes seconds
         "python": platform.python_version(),
     }
 

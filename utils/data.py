@@ -12,17 +12,20 @@ import math
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision import transforms
 
 from utils.datasets import get_spec
 from utils.guards import settings
 from utils.machinery.sources import locate
+
+if TYPE_CHECKING:  # for the annotations only: torchvision takes seconds to import, so it waits until data is read
+    from torchvision import transforms
 
 SPLITS = ("train", "test")
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
@@ -35,6 +38,8 @@ Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 # Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def default_transform(name: str) -> transforms.Compose:
     """PIL image -> float tensor in [0, 1] -> normalized with the training set's mean and std."""
+    from torchvision import transforms  # here, not at the top: see TYPE_CHECKING above
+
     spec = get_spec(name)
     return transforms.Compose([transforms.ToTensor(), transforms.Normalize((spec.mean,), (spec.std,))])
 

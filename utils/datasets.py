@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torchvision import datasets
-
 
 @dataclass(frozen=True)
 class OfflineSample:
@@ -35,7 +33,8 @@ class DatasetSpec:
     classes: tuple[str, ...]
     mean: float
     std: float
-    torchvision_class: type[datasets.MNIST]
+    folder_name: str
+    """The name of torchvision's class for it, and of the folder that class reads: ``<data folder>/<name>/raw/``."""
     content_md5: dict[str, str]
     """MD5 of each uncompressed original file, keyed by its canonical name (``train-images-idx3-ubyte``)."""
     mirror_keeps_class: bool = False
@@ -61,9 +60,12 @@ class DatasetSpec:
             raise ValueError(f"{self.name}: test-time flips need mirror_keeps_class (a mirrored 2 is not a 2)")
 
     @property
-    def folder_name(self) -> str:
-        """The folder torchvision reads the files from: ``<data folder>/<folder_name>/raw/``."""
-        return self.torchvision_class.__name__
+    def torchvision_class(self) -> type:
+        """torchvision's dataset class (``torchvision.datasets.MNIST``), imported only when a dataset is read or
+        downloaded: importing torchvision takes seconds, which the prediction command and ``--help`` never need."""
+        from torchvision import datasets
+
+        return getattr(datasets, self.folder_name)
 
     @property
     def names(self) -> list[str]:
@@ -78,7 +80,7 @@ DATASETS: dict[str, DatasetSpec] = {
         classes=tuple(str(digit) for digit in range(10)),
         mean=0.1307,
         std=0.3081,
-        torchvision_class=datasets.MNIST,
+        folder_name="MNIST",
         content_md5={
             "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
             "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
@@ -94,10 +96,11 @@ DATASETS: dict[str, DatasetSpec] = {
     "fashion-mnist": DatasetSpec(
         "fashion-mnist",
         title="Fashion-MNIST",
-        classes=tuple(datasets.FashionMNIST.classes),
+        classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot"),
         mean=0.2860,
         std=0.3530,
-        torchvision_class=datasets.FashionMNIST,
+        folder_name="FashionMNIST",
         content_md5={
             "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
             "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",

@@ -331,6 +331,19 @@ def speedrun_table(saved: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def cli_wall_time_table() -> str:
+    """The training command end to end against the epochs it prints (``benchmarks/cli_wall_time.py``), per machine
+    class: what starting, loading, the checks after each epoch and the final measurement add."""
+    saved = read(RESULTS_FILE.parent / "cli_wall_time.json")
+    lines = ["| machine | command | date | seconds end to end | seconds in the epochs | ratio |",
+             "|---|---|---|---|---|---|"]
+    for machine, runs in sorted(saved.items()):
+        for run in runs.values():
+            lines.append(f"| {machine} | `{run['command']}` | {run['date']} | {run['wall_s']:.1f} "
+                         f"| {run['training_s']:.1f} | {run['ratio']:.2f}x |")
+    return "\n".join(lines)
+
+
 def data_parallel_table() -> str:
     """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``."""
     saved = read(RESULTS_FILE.parent / "data_parallel.json")
@@ -361,6 +374,7 @@ def main() -> int:
             notebook_minutes_table(),
             time_to_accuracy_table(),
             speedrun_table(),
+            cli_wall_time_table(),
             data_parallel_table(),
             sep="\n\n",
         )
