@@ -23,8 +23,9 @@ RESULTS_PAGE = (settings.REPO_ROOT / "docs" / "results.md").read_text()
         results.views_table,
         results.time_to_accuracy_table,
         results.speedrun_table,
+        results.cli_wall_time_table,
     ],
-    ids=["headline", "ablation", "ablation steps", "test-time views", "time to accuracy", "speedrun"],
+    ids=["headline", "ablation", "ablation steps", "test-time views", "time to accuracy", "speedrun", "wall time"],
 )
 def test_the_results_pages_tables_come_from_the_committed_results(table):
     assert table() in RESULTS_PAGE, "run `python -m utils.machinery.results` and paste its tables into docs/results.md"

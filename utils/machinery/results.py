@@ -335,12 +335,12 @@ def cli_wall_time_table() -> str:
     """The training command end to end against the epochs it prints (``benchmarks/cli_wall_time.py``), per machine
     class: what starting, loading, the checks after each epoch and the final measurement add."""
     saved = read(RESULTS_FILE.parent / "cli_wall_time.json")
-    lines = ["| machine | command | date | seconds end to end | seconds in the epochs | ratio |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| machine | command | code | date | seconds end to end | seconds in the epochs | ratio |",
+             "|---|---|---|---|---|---|---|"]
     for machine, runs in sorted(saved.items()):
-        for run in runs.values():
-            lines.append(f"| {machine} | `{run['command']}` | {run['date']} | {run['wall_s']:.1f} "
-                         f"| {run['training_s']:.1f} | {run['ratio']:.2f}x |")
+        for run in runs.values():  # "code": an earlier commit, kept to compare with; else the code at the date
+            lines.append(f"| {machine} | `{run['command']}` | {run.get('code', 'as committed then')} | {run['date']} "
+                         f"| {run['wall_s']:.1f} | {run['training_s']:.1f} | {run['ratio']:.2f}x |")
     return "\n".join(lines)
 
 
