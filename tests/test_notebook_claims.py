@@ -193,13 +193,13 @@ def test_solutions_04_shirt_is_least_sure_and_least_accurate_and_each_pair_reads
     assert sum(pairs[("T-shirt/top", "Coat")]) <= 5
 
 
-def test_solutions_06_evaluation_runs_about_as_fast_per_image_as_training_and_the_dataloader_costs_more():
+def test_solutions_06_evaluation_runs_several_times_faster_per_image_than_training_and_the_dataloader_costs_more():
     text = printed("solutions/06_training_faster_solutions.ipynb")
     tensors, loader, epoch = map(float, re.search(
         r"tensors ([\d.]+) s, DataLoader ([\d.]+) s; one training epoch \(exercise 1\): ([\d.]+) s", text
     ).groups())
     evaluation_per_image, training_per_image = tensors / 10_000, epoch / 50_000
-    assert 0.5 < evaluation_per_image / training_per_image < 2 and loader > tensors
+    assert 4.2 < training_per_image / evaluation_per_image < 5.2 and loader > tensors  # "about 4.7x"
     speeds = dict(re.findall(r"batch (\d+): ([\d,]+) images/s", text))
     assert int(speeds["512"].replace(",", "")) < int(speeds["128"].replace(",", ""))  # "fewer images per second"
 
@@ -270,24 +270,29 @@ def test_results_page_15_mnist_epochs_instead_of_10_cannot_be_told_apart_over_fi
     assert difference.seeds == 5 and contains_zero(difference) and round(difference.mean, 4) == 0.0004
 
 
-def speedrun_steps() -> list[dict]:
-    """The native-bf16 CPU speedrun that notebook 06 and the results page describe, step by step."""
+NATIVE, LAPTOP = "native bf16, AVX512 kernels, 2 threads", "float32, AVX2 kernels, 2 threads"
+
+
+def speedrun_steps(machine: str) -> list[dict]:
+    """A CPU speedrun that notebook 06 and the results page describe, step by step."""
     saved = results.read(results.RESULTS_FILE.parent / "speedrun.json")
-    return saved["native bf16, AVX512 kernels, 2 threads"]["steps"]
+    return saved[machine]["steps"]
 
 
 def reached_seconds(step: dict) -> dict[str, float]:
     return {seed: run["seconds"] for seed, run in step["seeds"].items() if run["seconds"] is not None}
 
 
-def test_06_the_textbook_reaches_99_on_no_seed_and_the_schedule_on_every_one():
-    textbook, one_cycle = speedrun_steps()[:2]
+@pytest.mark.parametrize("machine", [NATIVE, LAPTOP])
+def test_06_the_textbook_reaches_99_on_no_seed_and_the_schedule_on_every_one(machine):
+    textbook, one_cycle = speedrun_steps(machine)[:2]
     assert textbook["step"].startswith("textbook") and not reached_seconds(textbook)
     assert one_cycle["step"].startswith("+ one-cycle") and len(reached_seconds(one_cycle)) == 5
 
 
-def test_06_tensors_save_a_fifth_batch_128_is_slower_channels_last_saves_most_then_bf16():
-    steps = {step["step"]: reached_seconds(step) for step in speedrun_steps()}
+@pytest.mark.parametrize("machine", [NATIVE, LAPTOP])
+def test_06_tensors_save_a_fifth_batch_128_is_slower_channels_last_saves_most_then_bf16(machine):
+    steps = {step["step"]: reached_seconds(step) for step in speedrun_steps(machine)}
     names = list(steps)
     savings = {}
     for before, after in zip(names[1:], names[2:]):
@@ -296,11 +301,22 @@ def test_06_tensors_save_a_fifth_batch_128_is_slower_channels_last_saves_most_th
         savings[after] = (difference, statistics.fmean(steps[before][s] for s in seeds))
     tensors, before = savings["+ tensors on the cpu"]
     assert tensors.high < 0 and 0.15 < -tensors.mean / before < 0.25
-    assert savings["+ batch 128"][0].low > 0 and len(steps["+ batch 128"]) == 4
+    assert savings["+ batch 128"][0].low > 0 and len(steps["+ batch 128"]) == (4 if machine == NATIVE else 5)
     assert min(savings, key=lambda name: savings[name][0].mean) == "+ channels_last"
-    assert savings["+ bf16 autocast"][0].high < 0
+    assert ("+ bf16 autocast" in savings) == (machine == NATIVE)  # the laptop class stops at channels_last
+    if machine == NATIVE:
+        assert savings["+ bf16 autocast"][0].high < 0
 
 
-def test_06_every_steps_stopped_models_score_about_the_same_on_the_test_set():
-    means = [statistics.fmean(run["test_acc"] for run in step["seeds"].values()) for step in speedrun_steps()[1:]]
+def test_06_the_laptop_class_needs_about_twice_the_seconds_at_every_step():
+    native = {step["step"]: reached_seconds(step) for step in speedrun_steps(NATIVE)}
+    for step in speedrun_steps(LAPTOP)[1:]:
+        ratio = statistics.fmean(reached_seconds(step).values()) / statistics.fmean(native[step["step"]].values())
+        assert 1.7 < ratio < 2.5, (step["step"], ratio)
+
+
+@pytest.mark.parametrize("machine", [NATIVE, LAPTOP])
+def test_06_every_steps_stopped_models_score_about_the_same_on_the_test_set(machine):
+    steps = speedrun_steps(machine)[1:]
+    means = [statistics.fmean(run["test_acc"] for run in step["seeds"].values()) for step in steps]
     assert max(means) - min(means) < 0.001
