@@ -1,5 +1,7 @@
 import itertools
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -117,9 +119,6 @@ def test_no_progress_bars_when_the_output_is_not_a_terminal(smoke, monkeypatch, 
 def test_the_commands_answer_help_and_predict_without_importing_torchvision():
     """Importing torchvision (and the torch._dynamo it pulls in) takes seconds; only reading or downloading a dataset
     needs it, not ``--help``, an argument error or a prediction from a checkpoint."""
-    import subprocess
-    import sys
-
     code = ("import sys, utils.machinery.train_command, utils.machinery.predict_command, utils.checkpoints\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'torchvision'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=settings.REPO_ROOT)
