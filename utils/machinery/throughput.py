@@ -14,9 +14,11 @@ import torch
 from torch import nn
 
 from utils import training
+from utils.guards import settings
 from utils.models import CNN
 
 WARM_UP_BATCHES = 5  # the first batches pick kernels and allocate memory: never timed
+SMOKE_IMAGES_PER_REPEAT = 640  # smoke mode (CI) proves that every step runs; nobody reads its rates
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,13 @@ class Step:
 class MeasuringStick:
     """Times steps one after another. Each step trains a fresh BN-CNN (same seed, Adam at 1e-3, the course's loop
     ``training.train_one_epoch``) for ``WARM_UP_BATCHES`` untimed batches, then ``repeats`` runs of
-    ``images_per_repeat`` images. A step is faster than the one before only if its slowest repeat beats the other's
-    fastest, slower only if its fastest is behind the other's slowest; otherwise the two are within noise."""
+    ``images_per_repeat`` images (at most ``SMOKE_IMAGES_PER_REPEAT`` in smoke mode). A step is faster than the one
+    before only if its slowest repeat beats the other's fastest, slower only if its fastest is behind the other's
+    slowest; otherwise the two are within noise."""
 
     def __init__(self, images_per_repeat: int, repeats: int = 3) -> None:
+        if settings.SMOKE:
+            images_per_repeat = min(images_per_repeat, SMOKE_IMAGES_PER_REPEAT)
         self.images_per_repeat, self.repeats = images_per_repeat, repeats
         self.steps: list[Step] = []
 
