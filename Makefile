@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 SITE_STAMP := $(VENV)/.installed-site
-PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
+# CI installs without byte-compiling (about 50 s sooner on 2 cores): Python compiles only what the tests import
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt $(if $(CI),--no-compile)
 
 .PHONY: setup tools data lab run notebooks test lint clean site site-check
 
