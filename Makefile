@@ -47,11 +47,12 @@ site-check: $(SITE_STAMP) $(DEV_STAMP)  ## build the site and open every page in
 	$(BIN)/python -m pytest tests/test_site.py
 
 # Two pytest workers, one thread each: most of the suite's time is Python starting PyTorch in a new process (kernels,
-# commands), which one core does alone; a notebook stays whole on one worker (--dist loadfile)
+# commands), which one core does alone; a notebook stays whole on one worker (--dist loadfile), and the files start in
+# tests/conftest.py's order, the slowest first (xdist would otherwise start the files with the most tests first)
 TEST_WORKERS ?= 2
 
 test: data $(DEV_STAMP) $(SITE_STAMP)  ## unit tests (the site in Chromium too) + every notebook under nbval, in smoke mode; then ruff
-	COURSE_SMOKE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	COURSE_SMOKE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 	$(BIN)/ruff check utils tests notebooks benchmarks
 
 lint: $(DEV_STAMP)

@@ -94,9 +94,12 @@ def smoke(monkeypatch):
     monkeypatch.setattr(settings, "SMOKE", True)
 
 
-SLOW_FILES_FIRST = ("test_drawing_pad_browser.py", "test_site.py", "test_distributed.py", "03_cnn.ipynb")
-"""The longest files of the suite, started first: with ``make test``'s two workers (``--dist loadfile``) a long file
-left to the end would run alone while the other worker idles."""
+SLOW_FILES_FIRST = (
+    "03_cnn_solutions.ipynb", "test_distributed.py", "03_cnn.ipynb", "06_training_faster_solutions.ipynb",
+    "test_drawing_pad_browser.py", "07_data_parallel.ipynb", "test_site.py", "06_training_faster.ipynb",
+)
+"""The longest files of the suite (``--durations``), longest first, started first: with ``make test``'s two workers
+(``--dist loadfile``) a long file left to the end would run alone while the other worker idles."""
 
 
 def pytest_collection_modifyitems(items):
