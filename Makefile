@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 SITE_STAMP := $(VENV)/.installed-site
-# CI installs without byte-compiling (about 50 s sooner on 2 cores): Python compiles only what the tests import
-PIP := $(BIN)/python -m pip install --quiet -c constraints.txt $(if $(CI),--no-compile)
+# pip byte-compiles at install: where PYTHONDONTWRITEBYTECODE is set (as on this course's CI machines) nothing else
+# would, and every kernel and command would compile PyTorch's sources again (--no-compile cost CI minutes)
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
 .PHONY: setup tools data lab run notebooks test lint clean site site-check
 

@@ -169,3 +169,16 @@ def test_the_benchmarks_read_the_epoch_seconds_from_the_lines_fit_prints():
         lines.append(training.epoch_line(history, 2))
     lines.append("final model: validation accuracy 0.8500, test accuracy 0.8400")
     assert results.seconds_in_epochs("\n".join(lines)) == pytest.approx(12.3 + 10.1)
+
+
+def test_the_wall_time_table_shows_each_runs_ratio_beside_the_median(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "RESULTS_FILE", tmp_path / "seeds.json")
+    row = {"hardware": "h", "date": "2026-12-02", "command": "python -m utils.train", "wall_s": 90.0,
+           "training_s": 60.0}
+    results.write(tmp_path / "cli_wall_time.json", {"cpu": {
+        "one run": {**row, "ratio": 1.6},
+        "three runs": {**row, "ratio": 1.5, "ratios": [1.61, 1.5, 1.42]},
+    }})
+    table = results.cli_wall_time_table()
+    assert table.count("| 90.0 | 60.0 | 1.60x |") == 1
+    assert table.count("| 90.0 | 60.0 | 1.50x (runs: 1.61, 1.50, 1.42) |") == 1

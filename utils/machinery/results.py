@@ -333,14 +333,17 @@ def speedrun_table(saved: dict | None = None) -> str:
 
 def cli_wall_time_table() -> str:
     """The training command end to end against the epochs it prints (``benchmarks/cli_wall_time.py``), per machine
-    class: what starting, loading, the checks after each epoch and the final measurement add."""
+    class: what starting, loading, the checks after each epoch and the final measurement add. A row of several runs
+    shows their medians and every run's ratio."""
     saved = read(RESULTS_FILE.parent / "cli_wall_time.json")
     lines = ["| machine | command | code | date | seconds end to end | seconds in the epochs | ratio |",
              "|---|---|---|---|---|---|---|"]
     for machine, runs in sorted(saved.items()):
         for run in runs.values():  # "code": an earlier commit, kept to compare with; else the code at the date
+            ratios = run.get("ratios", [run["ratio"]])  # older rows hold one run
+            spread = f" (runs: {', '.join(f'{ratio:.2f}' for ratio in ratios)})" if len(ratios) > 1 else ""
             lines.append(f"| {machine} | `{run['command']}` | {run.get('code', 'as committed then')} | {run['date']} "
-                         f"| {run['wall_s']:.1f} | {run['training_s']:.1f} | {run['ratio']:.2f}x |")
+                         f"| {run['wall_s']:.1f} | {run['training_s']:.1f} | {run['ratio']:.2f}x{spread} |")
     return "\n".join(lines)
 
 
