@@ -77,5 +77,6 @@ def time_command(command: list[str]) -> tuple[float, float] | None:
         return None
     return wall, results.seconds_in_epochs(done.stdout)
 
+
 if __name__ == "__main__":
     sys.exit(main())
