@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -5,6 +8,7 @@ from torch.utils.data import DataLoader
 from utils import data
 from utils.datasets import DATASETS
 from utils.guards import settings
+from utils.machinery import sources
 
 MNIST = DATASETS["mnist"]
 FASHION = DATASETS["fashion-mnist"]
@@ -20,13 +24,40 @@ def test_unknown_split_lists_the_valid_ones():
         data.load_dataset("mnist", "validation")
 
 
-def test_fast_path_matches_torchvision_dataset_exactly(fake_system_copy):
-    fast = data.load_tensors("fashion-mnist", "test", limit=None)
-    classic = data.load_dataset("fashion-mnist", "test", transform=data.default_transform("fashion-mnist"))
+@pytest.mark.parametrize("split", data.SPLITS)
+def test_fast_path_matches_torchvision_dataset_exactly(fake_system_copy, split):
+    fast = data.load_tensors("fashion-mnist", split, limit=None)
+    classic = data.load_dataset("fashion-mnist", split, transform=data.default_transform("fashion-mnist"))
     images, labels = next(iter(DataLoader(classic, batch_size=len(classic))))
     assert fast.images.shape == images.shape == (len(classic), 1, 28, 28)
     assert torch.equal(fast.images, images)  # same float32 operations in the same order: bit for bit
     assert torch.equal(fast.labels, labels)
+
+
+def test_fast_path_reads_the_files_without_importing_torchvision(system_fashion):
+    """Importing torchvision takes seconds (more on a laptop's first run) that the command line and the notebooks
+    that train on tensors never need."""
+    code = (
+        "import sys\nfrom utils import data\n"
+        "fast = data.load_tensors('fashion-mnist', 'test', limit=None)\n"
+        "print(len(fast), fast.labels.dtype, 'torchvision' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=settings.REPO_ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-3:] == ["10000", "torch.int64", "False"]
+
+
+def test_a_file_damaged_after_the_check_is_reported_with_the_repair(fake_system_copy, isolated_data):
+    data.load_tensors("fashion-mnist", "test")  # imported into the data folder and checked
+    images = sources.raw_folder(isolated_data, FASHION) / "t10k-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    with pytest.raises(sources.DataIntegrityError, match="t10k-images-idx3-ubyte: it is truncated.*utils.data fetch"):
+        data.load_tensors("fashion-mnist", "test")
+    images.unlink()
+    with pytest.raises(sources.DataNotFoundError, match="cannot read .*t10k-images-idx3-ubyte.*utils.data fetch"):
+        data.load_tensors("fashion-mnist", "test")
 
 
 def test_normalization_constants_are_those_of_the_training_set(system_fashion):

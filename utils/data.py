@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from utils.datasets import get_spec
 from utils.guards import settings
-from utils.machinery.sources import locate
+from utils.machinery.sources import locate, read_split
 
 if TYPE_CHECKING:  # for the annotations only: torchvision takes seconds to import, so it waits until data is read
     from torchvision import transforms
@@ -44,6 +44,11 @@ def default_transform(name: str) -> transforms.Compose:
     return transforms.Compose([transforms.ToTensor(), transforms.Normalize((spec.mean,), (spec.std,))])
 
 
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid splits are: {', '.join(SPLITS)}")
+
+
 def _resolve_limit(limit: int | None | str, split: str) -> int | None:
     return settings.SMOKE_LIMITS[split] if limit == "auto" and settings.SMOKE else (None if limit == "auto" else limit)
 
@@ -51,8 +56,7 @@ def _resolve_limit(limit: int | None | str, split: str) -> int | None:
 def load_dataset(name: str, split: str = "train", transform=None, limit: int | None | str = None) -> Dataset:
     """A torchvision dataset (``.data``, ``.targets``, ``.classes``) from wherever ``locate`` finds it."""
     spec = get_spec(name)
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; valid splits are: {', '.join(SPLITS)}")
+    check_split(split)
     source = locate(name)
     dataset = spec.torchvision_class(root=str(source.root), train=split == "train", transform=transform)
     limit = _resolve_limit(limit, split)
@@ -105,23 +109,26 @@ class InMemoryData:
 
 # Printed by notebook 01 (inspect.getsource): after editing it, re-run that notebook in full mode.
 def load_tensors(name: str, split: str = "train", limit: int | None | str = "auto") -> InMemoryData:
-    """The fast path: convert uint8 pixels to normalized floats once, for the whole split.
+    """The fast path: read the split's uint8 pixels from the files torchvision's class reads, and convert them to
+    normalized floats once, for the whole split.
 
     ``limit="auto"`` keeps every image, except in smoke mode (``COURSE_SMOKE=1``).
     """
     spec = get_spec(name)
-    dataset = load_dataset(name, split)
-    count = _resolve_limit(limit, split) or len(dataset.targets)
-    pixels = dataset.data[:count].unsqueeze(1).float().div_(255)
+    check_split(split)
+    source = locate(name)
+    images, labels = read_split(source.root, spec, split)  # the uint8 pixels and labels of torchvision's class
+    count = _resolve_limit(limit, split) or len(labels)
+    pixels = torch.from_numpy(images[:count]).unsqueeze(1).float().div_(255)
     return InMemoryData(
         images=pixels.sub_(spec.mean).div_(spec.std),
-        labels=dataset.targets[:count].clone(),
+        labels=torch.from_numpy(labels[:count]).long(),
         classes=spec.classes,
         name=name,
         split=split,
         mean=spec.mean,
         std=spec.std,
-        is_sample=locate(name).is_sample,
+        is_sample=source.is_sample,
     )
 
 

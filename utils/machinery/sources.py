@@ -327,6 +327,38 @@ def sample_file(files: DatasetSpec) -> Path:
     return Path(list(found.submodule_search_locations)[0]) / sample.path
 
 
+SPLIT_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+"""The two files of each split, by the names torchvision's classes read."""
+
+
+def read_split(root: Path, files: DatasetSpec, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """A split's uint8 images (N, 28, 28) and labels (N,) read straight from its IDX files under ``root``
+    (``locate``'s folder, torchvision's layout): the arrays torchvision's dataset class holds as ``.data`` and
+    ``.targets``, without importing torchvision (which takes seconds)."""
+    raw = raw_folder(root, files)
+    return tuple(read_idx(raw / name) for name in SPLIT_FILES[split])
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """The uint8 array in an IDX file: a 4-byte magic number, one big-endian 4-byte size per dimension, the bytes."""
+    try:
+        content = bytearray(path.read_bytes())  # writable, so that torch.from_numpy can share it without a warning
+    except OSError as error:
+        raise DataNotFoundError(
+            f"cannot read {display_path(path)} ({safe_text(error.strerror or error)}): "
+            "run `python -m utils.data fetch` to repair the data folder"
+        ) from None
+    problem = idx_problem(content)
+    if problem:
+        raise DataIntegrityError(
+            f"{display_path(path)}: {problem}. Run `python -m utils.data fetch` to repair the data folder."
+        )
+    rank = content[3]
+    shape = struct.unpack(f">{rank}I", content[4 : 4 + 4 * rank])
+    return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """A uint8 array in the IDX format that MNIST uses (and torchvision reads)."""
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
