@@ -1,5 +1,7 @@
+import importlib.util
 import itertools
 import math
+import re
 import subprocess
 import sys
 
@@ -124,3 +126,19 @@ def test_the_commands_answer_help_and_predict_without_importing_torchvision():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=settings.REPO_ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_phase_benchmark_finds_every_phase_and_puts_the_functions_back(smoke, capsys):
+    """``benchmarks/cli_phases.py`` times the command's phases by wrapping its functions: a phase whose function
+    was renamed or no longer called would be missing from its report."""
+    spec = importlib.util.spec_from_file_location("cli_phases", settings.REPO_ROOT / "benchmarks" / "cli_phases.py")
+    cli_phases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli_phases)
+    before = (workflow.fit, workflow.final_metrics, workflow.load_tensors, training.evaluate)
+    assert cli_phases.main(["--model", "mlp", "--dataset", "mnist", "--epochs", "2"]) == 0
+    assert (workflow.fit, workflow.final_metrics, workflow.load_tensors, training.evaluate) == before
+    report = capsys.readouterr().out.split("where the")[1]
+    seconds = {phase: float(value) for value, phase in re.findall(r"^\s+([\d.]+) s\s+\d+%\s+(.+)$", report, re.M)}
+    assert seconds["the 2 epochs (the times they print)"] > 0, report
+    for phase in cli_phases.PHASES.values():  # a phase has a line only if its function ran
+        assert phase in seconds or phase == "saving the checkpoint", report  # no --save here
