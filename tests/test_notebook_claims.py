@@ -227,6 +227,16 @@ def test_solutions_01_the_two_most_alike_mean_images_are_upper_body_garments_and
     assert strong < mild
 
 
+def test_solutions_01_the_dataloader_gains_little_from_a_larger_batch_and_is_over_a_hundred_times_slower():
+    text = printed("solutions/01_data_loading_solutions.ipynb")
+    tensors_gain, loader_gain = map(float, re.search(
+        r"batch 32 -> 1024 on tensors: ([\d.]+)x faster; batch 32 -> 256 on the DataLoader: ([\d.]+)x", text).groups())
+    assert tensors_gain > 1 and loader_gain < 1.5, "the tensors path gets faster; the DataLoader stays near 1x"
+    assert int(re.search(r"both at their largest batch: (\d+)x slower", text).group(1)) > 100
+    tensor_seconds = [float(seconds) for seconds in re.findall(r"tensors    batch\s+\d+:\s+([\d.]+) s", text)]
+    assert len(tensor_seconds) == 3 and max(tensor_seconds) < 0.1, "an epoch under a tenth of a second"
+
+
 def test_solutions_02_dropout_narrowed_the_gap_mostly_by_lowering_the_train_accuracy():
     rows = {
         name: (float(train), float(val), float(gap))
