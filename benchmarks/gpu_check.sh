@@ -33,7 +33,8 @@ run() {
     local out
     out=$(realpath -m "${OUT:-build/gpu-check}")
     mkdir -p "$out"
-    export COURSE_DATA_DIR=/tmp/course-data PYTHONUNBUFFERED=1 PYTHONPATH=$PWD
+    # COURSE_PROGRESS=0: epoch lines only in the logs, no progress bars redrawn thousands of times
+    export COURSE_DATA_DIR=/tmp/course-data PYTHONUNBUFFERED=1 PYTHONPATH=$PWD COURSE_PROGRESS=0
     python3 -m pip install -q --no-index --no-deps --target /tmp/site "$DEVICE"/wheels/*.whl \
         && export PYTHONPATH=$PYTHONPATH:/tmp/site
     for dataset in mnist fashion-mnist; do
