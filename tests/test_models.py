@@ -105,3 +105,42 @@ def test_shape_trace_leaves_the_training_mode_alone():
     cnn = models.CNN().train()
     models.shape_trace(cnn)
     assert cnn.training
+
+
+def trained_looking(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with BatchNorm statistics, scales and shifts far from their defaults, in eval mode."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model.train()(torch.randn(64, 1, 28, 28) * 3 + 1)  # running means and variances move
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(-2, 2), module.bias.uniform_(-1, 1)  # negative scales too
+    return model.eval()
+
+
+@pytest.mark.parametrize("views", [{}, {"test_time_shifts": True}, {"test_time_flips": True}])
+def test_for_inference_gives_the_same_predictions_without_batchnorm_and_leaves_the_model_alone(views):
+    model = trained_looking(models.CNN(**views))
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    fast = models.for_inference(model)
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in fast.modules())
+    layers = [type(layer).__name__ for layer in fast.features]
+    assert layers == ["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU"]
+    images = torch.randn(32, 1, 28, 28)
+    with torch.no_grad():
+        expected, got = model(images), fast(images)
+    assert torch.allclose(got, expected, atol=1e-5) and torch.equal(got.argmax(1), expected.argmax(1))
+    assert sum(isinstance(module, torch.nn.BatchNorm2d) for module in model.modules()) == 2
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+
+
+def test_moving_the_max_pool_before_the_relu_changes_no_logit():
+    plain = models.PlainCNN().eval()  # no BatchNorm: only the order of max-pool and ReLU changes
+    images = torch.randn(16, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(models.for_inference(plain)(images), plain(images))
+
+
+def test_for_inference_returns_other_models_and_training_mode_as_they_are():
+    mlp, training = models.MLP().eval(), models.CNN().train()
+    assert models.for_inference(mlp) is mlp and models.for_inference(training) is training
