@@ -182,3 +182,20 @@ def test_the_wall_time_table_shows_each_runs_ratio_beside_the_median(tmp_path, m
     table = results.cli_wall_time_table()
     assert table.count("| 90.0 | 60.0 | 1.60x |") == 1
     assert table.count("| 90.0 | 60.0 | 1.50x (runs: 1.61, 1.50, 1.42) |") == 1
+
+
+def test_the_data_parallel_table_judges_the_seconds_paired_by_seed_not_by_their_means():
+    def runs(*seconds):
+        return [{"val_acc": 0.939, "training_s": value, "wall_s": value + 40} for value in seconds]
+
+    def run(one, many):
+        return {"seeds": [0, 1, 2], "one_process": runs(*one), "processes": runs(*many),
+                "val_acc_difference": {"mean": 0.0, "low": -0.001, "high": 0.001},
+                "verdict": "cannot tell apart with 3 seeds",
+                "training_s_one": sum(one) / 3, "training_s_many": sum(many) / 3}
+
+    saved = {"a cpu": {"steady": run((190, 220, 160), (290, 320, 260)),  # 100 s slower in every seed
+                       "noisy": run((190, 220, 160), (310, 270, 290))}}  # about as much slower on average
+    noisy, steady = results.data_parallel_table(saved).splitlines()[2:]
+    assert steady.endswith("| +100 s (+100 to +100): slower |")
+    assert noisy.endswith("cannot tell apart with 3 seeds |") and "| +100 s (" in noisy

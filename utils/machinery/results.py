@@ -347,20 +347,25 @@ def cli_wall_time_table() -> str:
     return "\n".join(lines)
 
 
-def data_parallel_table() -> str:
-    """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``."""
-    saved = read(RESULTS_FILE.parent / "data_parallel.json")
+def data_parallel_table(saved: dict | None = None) -> str:
+    """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``:
+    the final validation accuracy and the seconds in the epochs, each compared paired by seed."""
+    saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
     lines = [
         "| machine | run | seeds | validation accuracy, N processes minus one (95 % interval) | verdict "
-        "| seconds in the epochs: one process | N processes |",
-        "|---|---|---|---|---|---|---|",
+        "| seconds in the epochs: one process | N processes | N processes minus one (95 % interval) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for machine, runs in sorted(saved.items()):
         for name, run in sorted(runs.items()):
             gap = run["val_acc_difference"]
+            seconds = paired_difference([one["training_s"] for one in run["one_process"]],
+                                        [many["training_s"] for many in run["processes"]])
+            verdict = {"lower": "faster", "higher": "slower"}.get(seconds.verdict, seconds.verdict)
             lines.append(
                 f"| {machine} | {name} | {len(run['seeds'])} | {gap['mean']:+.4f} ({gap['low']:+.4f} to "
-                f"{gap['high']:+.4f}) | {run['verdict']} | {run['training_s_one']:.0f} | {run['training_s_many']:.0f} |"
+                f"{gap['high']:+.4f}) | {run['verdict']} | {run['training_s_one']:.0f} | {run['training_s_many']:.0f} "
+                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {verdict} |"
             )
     return "\n".join(lines)
 
