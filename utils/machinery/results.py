@@ -352,9 +352,9 @@ def data_parallel_table(saved: dict | None = None) -> str:
     the final validation accuracy and the seconds in the epochs, each compared paired by seed."""
     saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
     lines = [
-        "| machine | run | seeds | validation accuracy, N processes minus one (95 % interval) | verdict "
-        "| seconds in the epochs: one process | N processes | N processes minus one (95 % interval) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| machine | run | seeds | seconds in the epochs: one process, N | N minus one (95 % interval) "
+        "| validation accuracy, N minus one (95 % interval) |",
+        "|---|---|---|---|---|---|",
     ]
     for machine, runs in sorted(saved.items()):
         for name, run in sorted(runs.items()):
@@ -363,9 +363,10 @@ def data_parallel_table(saved: dict | None = None) -> str:
                                         [many["training_s"] for many in run["processes"]])
             verdict = {"lower": "faster", "higher": "slower"}.get(seconds.verdict, seconds.verdict)
             lines.append(
-                f"| {machine} | {name} | {len(run['seeds'])} | {gap['mean']:+.4f} ({gap['low']:+.4f} to "
-                f"{gap['high']:+.4f}) | {run['verdict']} | {run['training_s_one']:.0f} | {run['training_s_many']:.0f} "
-                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {verdict} |"
+                f"| {machine} | {name} | {len(run['seeds'])} "
+                f"| {run['training_s_one']:.0f}, {run['training_s_many']:.0f} "
+                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {verdict} "
+                f"| {gap['mean']:+.4f} ({gap['low']:+.4f} to {gap['high']:+.4f}): {run['verdict']} |"
             )
     return "\n".join(lines)
 
