@@ -296,6 +296,11 @@ def time_to_accuracy_table() -> str:
     return "\n".join(lines)
 
 
+def time_verdict(difference: Difference) -> str:
+    """A paired difference in seconds in words: fewer seconds is faster."""
+    return {"lower": "faster", "higher": "slower"}.get(difference.verdict, difference.verdict)
+
+
 def speedrun_table(saved: dict | None = None) -> str:
     """The speedrun's table (``benchmarks/speedrun.py``): per machine class and step, the training seconds to the
     target (mean and 95 % interval over the seeds that reached it), the stopped models' test accuracy, and the change
@@ -322,9 +327,8 @@ def speedrun_table(saved: dict | None = None) -> str:
                 if len(paired) >= 2:
                     difference = paired_difference([before[seed] for seed in paired],
                                                    [reached[seed] for seed in paired])
-                    verdict = {"lower": "faster", "higher": "slower"}.get(difference.verdict, difference.verdict)
                     change = (f"{difference.mean:+.1f} s ({difference.low:+.1f} to {difference.high:+.1f}, "
-                              f"{difference.seeds} seeds): {verdict}")
+                              f"{difference.seeds} seeds): {time_verdict(difference)}")
             lines.append(f"| {machine if before is None else ''} | {step['step']} | {len(reached)} of {len(seeds)} "
                          f"| {seconds} | {test:.4f} | {change} |")
             before = reached
@@ -361,11 +365,10 @@ def data_parallel_table(saved: dict | None = None) -> str:
             gap = run["val_acc_difference"]
             seconds = paired_difference([one["training_s"] for one in run["one_process"]],
                                         [many["training_s"] for many in run["processes"]])
-            verdict = {"lower": "faster", "higher": "slower"}.get(seconds.verdict, seconds.verdict)
             lines.append(
                 f"| {machine} | {name} | {len(run['seeds'])} "
                 f"| {run['training_s_one']:.0f}, {run['training_s_many']:.0f} "
-                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {verdict} "
+                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {time_verdict(seconds)} "
                 f"| {gap['mean']:+.4f} ({gap['low']:+.4f} to {gap['high']:+.4f}): {run['verdict']} |"
             )
     return "\n".join(lines)
