@@ -90,7 +90,7 @@ def system_fashion() -> Path:
 
 @pytest.fixture
 def smoke(monkeypatch):
-    """Smoke mode's small data and few epochs, whatever the environment says."""
+    """Smoke mode's small data (the epochs stay as written), whatever the environment says."""
     monkeypatch.setattr(settings, "SMOKE", True)
 
 

@@ -26,8 +26,9 @@ if PRECISION not in ("auto", "float32"):
     refuse_setting("COURSE_PRECISION", os.environ["COURSE_PRECISION"], "auto or float32")
 FORCE_FLOAT32: bool = PRECISION == "float32"
 
-SMOKE_LIMITS = {"train": 3000, "test": 1000}
-"""Images per split in smoke mode: enough to prove learning, small enough for CI."""
+SMOKE_LIMITS = {"train": 2000, "test": 1000}
+"""Images per split in smoke mode: enough to prove learning (the tests check it does), small enough for CI.
+2,000 rather than 3,000 took ``make test`` from 334 s to 302 s on a 2-core EPYC, a tenth of CI's test time."""
 
 
 
