@@ -102,6 +102,13 @@ def test_the_learners_modules_stay_a_sitting_s_reading():
     assert max(lengths.values()) <= 350, lengths
 
 
+def test_the_learners_modules_together_stay_a_small_package():
+    """The modules at the top of ``utils/`` together (``wc -l utils/*.py``): at most 1,500 lines, the house's budget
+    for what a learner may be sent to read; new machinery goes to ``utils/machinery/``."""
+    lengths = {path.name: len(path.read_text().splitlines()) for path in PACKAGE.glob("*.py")}
+    assert sum(lengths.values()) <= 1500, lengths
+
+
 def test_checkpoints_ask_nothing_of_the_provisioning_code():
     """Whether a model saw an offline sample travels with its data (``InMemoryData.is_sample``)."""
     source = (PACKAGE / "checkpoints.py").read_text()

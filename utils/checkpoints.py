@@ -17,12 +17,7 @@ import torch
 from torch import nn
 
 from utils.datasets import get_spec
-from utils.guards.checkpoint_files import (
-    FORMAT,
-    CheckpointError,
-    read_checkpoint_file,
-    write_checkpoint_file,
-)
+from utils.guards.checkpoint_files import FORMAT, CheckpointError, read_checkpoint_file, write_checkpoint_file
 from utils.guards.settings import display_path
 from utils.models import build_model, model_name
 
@@ -48,11 +43,9 @@ class Checkpoint:
 
 
 def library_versions() -> dict[str, str]:
-    return {
-        "torch": str(torch.__version__),
-        "torchvision": importlib.metadata.version("torchvision"),  # read, not imported: that takes seconds
-        "python": platform.python_version(),
-    }
+    # torchvision's version is read, not imported: importing it takes seconds
+    return {"torch": str(torch.__version__), "torchvision": importlib.metadata.version("torchvision"),
+            "python": platform.python_version()}
 
 
 # Printed by notebook 05 (inspect.getsource): after editing it, re-run that notebook in full mode.
@@ -92,9 +85,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, *, dataset: str, history
     return write_checkpoint_file(path, payload)  # whole or not at all: a good file is never half overwritten
 
 
-def load_checkpoint(
-    path: str | Path, *, map_location: str | torch.device = "cpu", expect_model: str | None = None
-) -> Checkpoint:
+def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu",
+                    expect_model: str | None = None) -> Checkpoint:
     """Read the file with ``torch.load(weights_only=True)``, check it, rebuild the model, load its weights, ``eval()``.
 
     The checks (is it a checkpoint this course saved, does each field hold what ``save_checkpoint`` wrote, do the

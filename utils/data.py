@@ -183,9 +183,8 @@ class BatchIterator:
             yield self.data.images[index], self.data.labels[index]
 
 
-def iterate_batches(
-    data: InMemoryData, batch_size: int = 128, *, shuffle: bool = True, generator: torch.Generator | None = None
-) -> BatchIterator:
+def iterate_batches(data: InMemoryData, batch_size: int = 128, *, shuffle: bool = True,
+                    generator: torch.Generator | None = None) -> BatchIterator:
     return BatchIterator(data, batch_size, shuffle, generator)
 
 

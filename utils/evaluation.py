@@ -20,9 +20,9 @@ from utils.models import for_inference
 
 
 def _as_batches(data: InMemoryData | Batches, batch_size: int, shuffle: bool, generator) -> Batches:
-    if isinstance(data, InMemoryData):
-        return iterate_batches(data, batch_size, shuffle=shuffle, generator=generator)
-    return data
+    """``data`` as batches: an ``InMemoryData`` sliced by ``iterate_batches``; a ``DataLoader`` as it is."""
+    is_tensors = isinstance(data, InMemoryData)
+    return iterate_batches(data, batch_size, shuffle=shuffle, generator=generator) if is_tensors else data
 
 
 # Printed by notebook 02, 04 (inspect.getsource): after editing it, re-run that notebook in full mode.

@@ -69,6 +69,4 @@ def describe_precision(device: torch.device, mixed: bool) -> str:
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
     """Mixed precision (bfloat16) where ``enabled``; a no-op context otherwise."""
-    if not enabled:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()

@@ -176,11 +176,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 def shape_trace(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[tuple[str, tuple[int, ...]]]:
     """Output shape after each leaf layer for one dummy input: how an image flows through the network."""
     rows: list[tuple[str, tuple[int, ...]]] = [("input", input_shape)]
-    hooks = [
-        module.register_forward_hook(lambda mod, _inp, out: rows.append((repr(mod), tuple(out.shape))))
-        for module in model.modules()
-        if not list(module.children())
-    ]
+    hooks = [module.register_forward_hook(lambda mod, _inp, out: rows.append((repr(mod), tuple(out.shape))))
+             for module in model.modules() if not list(module.children())]  # the leaves: layers, not containers
     was_training = model.training
     try:
         model.eval()

@@ -97,9 +97,8 @@ def top_k(checkpoint: Checkpoint, tensor: torch.Tensor, k: int = 3) -> list[tupl
 def predict_image(image: Image.Image, checkpoint: Checkpoint, k: int = 3) -> tuple[list[tuple[str, float]], dict]:
     """The ``k`` most probable classes of a picture (a drawing, a photo), prepared the way the checkpoint's dataset
     was made (``prepare``), and each preparation step as a picture. The drawing pad calls it after each stroke."""
-    tensor, steps = prepare(
-        image, mean=checkpoint.mean, std=checkpoint.std, box=DATASETS[checkpoint.dataset].drawing_box
-    )
+    box = DATASETS[checkpoint.dataset].drawing_box
+    tensor, steps = prepare(image, mean=checkpoint.mean, std=checkpoint.std, box=box)
     return top_k(checkpoint, tensor, k), steps
 
 

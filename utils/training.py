@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -144,11 +143,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, recipe: Recipe, train_data:
         return None
     if recipe.schedule != "onecycle":
         raise ValueError(f"unknown schedule {recipe.schedule!r}; use 'onecycle' or 'constant'")
-    steps = (
-        math.ceil(len(train_data) / recipe.batch_size)
-        if isinstance(train_data, InMemoryData)
-        else len(train_data)  # a DataLoader knows its number of batches
-    )
+    steps = len(_as_batches(train_data, recipe.batch_size, False, None))  # batches per epoch
     return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps)
 
 
@@ -205,16 +200,12 @@ def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemory
 def epoch_line(history: History, last: int) -> str:
     """``Epoch  3/10 | train loss ... acc ... | val loss ... acc ... | 12.3 s`` for the latest epoch of ``history``."""
     train_loss, train_acc, val_loss, val_acc, seconds = (getattr(history, name)[-1] for name in METRICS)
-    return (
-        f"Epoch {history.epochs:2d}/{last} | train loss {train_loss:.4f} acc {train_acc:.4f}"
-        f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.1f} s"
-    )
+    return (f"Epoch {history.epochs:2d}/{last} | train loss {train_loss:.4f} acc {train_acc:.4f}"
+            f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.1f} s")
 
 
 @contextlib.contextmanager
-def keep_finished_epochs(
-    model: nn.Module, optimizer: torch.optim.Optimizer, history: History
-) -> Iterator[Callable[..., None]]:
+def keep_finished_epochs(model: nn.Module, optimizer: torch.optim.Optimizer, history: History) -> Iterator[Callable]:
     """Yield ``epoch_finished(*metrics)``, which records an epoch in ``history`` and keeps a copy of the model and the
     optimizer as they are then. Interrupted (KeyboardInterrupt), all three go back to the last finished epoch, so
     that they agree, ``history.interrupted`` is set, and the interrupt goes on to stop the cell or the program."""
@@ -241,18 +232,14 @@ def keep_finished_epochs(
 
 
 def move_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
-    """Put the optimizer's running averages on the device of the parameters they belong to.
-
-    A state loaded from a checkpoint sits on the CPU; once the model has moved to a GPU, AdamW's step would mix
-    devices. ``load_state_dict`` places each state tensor by PyTorch's own rules (beside its parameter, except
-    a step counter that belongs on the CPU), so loading the state into itself re-homes it.
-    """
+    """Put the optimizer's running averages on the device of their parameters: a state loaded from a checkpoint sits
+    on the CPU, and once the model is on a GPU AdamW's step would mix devices. ``load_state_dict`` places each tensor
+    by PyTorch's rules (beside its parameter; a step counter on the CPU): loading the state into itself re-homes it."""
     if optimizer.state:
         optimizer.load_state_dict(optimizer.state_dict())
 
 
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int) -> tuple[dict, dict, int]:
-    """Copies of the weights and optimizer state after ``epochs`` epochs, to go back to when the next one is
-    interrupted halfway."""
+    """Copies of the weights and optimizer state after ``epochs`` epochs, to go back to if the next is interrupted."""
     weights = {key: value.detach().clone() for key, value in model.state_dict().items()}
     return weights, copy.deepcopy(optimizer.state_dict()), epochs
