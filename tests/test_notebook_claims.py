@@ -201,15 +201,36 @@ def test_solutions_04_shirt_is_least_sure_and_least_accurate_and_each_pair_reads
 
 def test_solutions_06_evaluation_runs_several_times_faster_per_image_than_training_and_the_dataloader_costs_more():
     text = printed("solutions/06_training_faster_solutions.ipynb")
-    prose = "".join(markdown("solutions/06_training_faster_solutions.ipynb"))
+    prose = " ".join(markdown("solutions/06_training_faster_solutions.ipynb")).replace("\n", " ")
     tensors, loader, epoch = map(float, re.search(
         r"tensors ([\d.]+) s, DataLoader ([\d.]+) s; one training epoch \(exercise 1\): ([\d.]+) s", text
     ).groups())
     evaluation_per_image, training_per_image = tensors / 10_000, epoch / 50_000
     assert 6.5 < training_per_image / evaluation_per_image < 7.5 and loader > tensors  # "about 7x"
-    assert f"10,000 images in {tensors:.2f} s, about {round(10_000 / tensors, -2):,.0f}" in prose.replace("\n", " ")
+    assert f"10,000 images in {tensors:.2f} s, about {round(10_000 / tensors, -2):,.0f}" in prose
     added = re.search(r"so evaluation adds (\d+)%", text).group(1)
-    assert f"printed\nabove, {added} %" in prose
+    assert f"printed above, {added} %" in prose
+    assert f"({loader:.2f} s, {loader / epoch:.0%} of an epoch, against {added} %)".replace("%", " %", 1) in prose
+    assert re.search(r"both paths: loss [\d.]+ and [\d.]+, accuracy 0\.1[0-9]+", text)  # untrained: about chance
+
+
+def test_04_sneakers_come_close_to_trousers_and_bags_as_the_report_prints():
+    """"trousers and bags are almost never wrong ... (sneakers come close: recall 0.985 in the report above)"."""
+    recall = {name: float(value) for name, value in re.findall(
+        r"^\s*(Trouser|Bag|Sneaker)\s+[\d.]+\s+([\d.]+)", printed("04_evaluation.ipynb"), re.MULTILINE)}
+    prose = " ".join(markdown("04_evaluation.ipynb")).replace("\n", " ")
+    assert f"recall {recall['Sneaker']:.3f} in the report" in prose
+    assert min(recall["Trouser"], recall["Bag"]) - recall["Sneaker"] < 0.005
+
+
+def test_05_the_resumed_training_loss_sits_far_above_the_validation_loss_as_said():
+    text = printed("05_save_and_reload.ipynb")
+    losses = [tuple(map(float, pair)) for pair in re.findall(r"train loss ([\d.]+) .*? val loss ([\d.]+)", text)]
+    prose = " ".join(markdown("05_save_and_reload.ipynb")).replace("\n", " ")
+    first_train, first_validation = losses[0]
+    assert f"training loss (about {first_train:.2f})" in prose
+    assert f"validation loss (about {first_validation:.2f})" in prose
+    assert all(train > 2 * validation for train, validation in losses)
 
 
 def test_solutions_06_the_two_batch_sizes_differ_less_than_two_runs_of_the_same_batch():
