@@ -233,6 +233,13 @@ def test_05_the_resumed_training_loss_sits_far_above_the_validation_loss_as_said
     assert all(train > 2 * validation for train, validation in losses)
 
 
+def test_03_the_eval_mode_std_the_prose_explains_is_the_one_printed():
+    """"In eval mode the std came out 0.541, not 1: after a single batch the running statistics have moved ..."."""
+    std = re.search(r"running statistics instead: per-channel std ([\d.]+)", printed("03_cnn.ipynb")).group(1)
+    prose = " ".join(markdown("03_cnn.ipynb")).replace("\n", " ")
+    assert f"In eval mode the std came out {std}, not 1" in prose and float(std) < 0.9
+
+
 def test_solutions_06_the_two_batch_sizes_differ_less_than_two_runs_of_the_same_batch():
     """"batch 512 and batch 128 trained at nearly the same rate, closer to each other than two runs of the same
     batch 128 (exercise 1's and this one) came out"."""
