@@ -263,6 +263,16 @@ def test_solutions_03_more_dropout_narrows_the_gap_and_rotations_end_below_every
     assert rotated < lowest and train_rotated < train_flips
 
 
+def test_solutions_03_dropout_0_5_against_notebook_03s_own_seed_is_the_gap_the_prose_states():
+    """"against notebook 03's section 5 run (... 0.9358 at its last epoch) is 14 images in 10,000 lower"."""
+    solution = printed("solutions/03_cnn_solutions.ipynb")
+    more = float(re.search(r"dropout 0\.5, one seed: validation ([\d.]+)", solution).group(1))
+    own = float(re.findall(r"Epoch 10/10 \|.*\| val loss [\d.]+ acc ([\d.]+)", printed("03_cnn.ipynb"))[0])
+    prose = " ".join(markdown("solutions/03_cnn_solutions.ipynb")).replace("\n", " ")
+    assert f"{own:.4f} at its last epoch) is {round((own - more) * 10_000)} images in 10,000 lower" in prose
+    assert f"Its validation accuracy, {more:.4f}" in prose
+
+
 def test_solutions_01_the_two_most_alike_mean_images_are_upper_body_garments_and_strong_augmentation_loses_ink():
     text = printed("solutions/01_data_loading_solutions.ipynb")
     first, second = re.search(r"most alike: (.+) and (.+) \(correlation", text).groups()
