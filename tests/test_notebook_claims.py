@@ -271,6 +271,8 @@ def test_solutions_03_dropout_0_5_against_notebook_03s_own_seed_is_the_gap_the_p
     prose = " ".join(markdown("solutions/03_cnn_solutions.ipynb")).replace("\n", " ")
     assert f"{own:.4f} at its last epoch) is {round((own - more) * 10_000)} images in 10,000 lower" in prose
     assert f"Its validation accuracy, {more:.4f}" in prose
+    rotated = float(re.search(r"rotations \+ shifts \+ flips ([\d.]+) \(one seed\)", solution).group(1))
+    assert rotated < own and f"notebook 03's own seed-0 run on this machine ({own:.4f})" in prose
 
 
 def test_solutions_01_the_two_most_alike_mean_images_are_upper_body_garments_and_strong_augmentation_loses_ink():
