@@ -91,10 +91,10 @@ def test_03_shifts_at_10_epochs_cannot_be_told_apart_at_15_all_five_gain_two_to_
     assert results.views_gain("cnn-mnist-15").low > 0
 
 
-def markdown(notebook: str) -> list[str]:
-    """The committed notebook's Markdown cells, as written."""
+def prose(notebook: str) -> str:
+    """The committed notebook's Markdown cells as one text, line breaks read as spaces (a sentence may wrap)."""
     cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+    return " ".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown").replace("\n", " ")
 
 
 def printed(notebook: str) -> str:
@@ -201,16 +201,16 @@ def test_solutions_04_shirt_is_least_sure_and_least_accurate_and_each_pair_reads
 
 def test_solutions_06_evaluation_runs_several_times_faster_per_image_than_training_and_the_dataloader_costs_more():
     text = printed("solutions/06_training_faster_solutions.ipynb")
-    prose = " ".join(markdown("solutions/06_training_faster_solutions.ipynb")).replace("\n", " ")
+    said = prose("solutions/06_training_faster_solutions.ipynb")
     tensors, loader, epoch = map(float, re.search(
         r"tensors ([\d.]+) s, DataLoader ([\d.]+) s; one training epoch \(exercise 1\): ([\d.]+) s", text
     ).groups())
     evaluation_per_image, training_per_image = tensors / 10_000, epoch / 50_000
     assert 6.5 < training_per_image / evaluation_per_image < 7.5 and loader > tensors  # "about 7x"
-    assert f"10,000 images in {tensors:.2f} s, about {round(10_000 / tensors, -2):,.0f}" in prose
+    assert f"10,000 images in {tensors:.2f} s, about {round(10_000 / tensors, -2):,.0f}" in said
     added = re.search(r"so evaluation adds (\d+)%", text).group(1)
-    assert f"printed above, {added} %" in prose
-    assert f"({loader:.2f} s, {loader / epoch:.0%} of an epoch, against {added} %)".replace("%", " %", 1) in prose
+    assert f"printed above, {added} %" in said
+    assert f"({loader:.2f} s, {round(100 * loader / epoch)} % of an epoch, against {added} %)" in said
     assert re.search(r"both paths: loss [\d.]+ and [\d.]+, accuracy 0\.1[0-9]+", text)  # untrained: about chance
 
 
@@ -218,26 +218,26 @@ def test_04_sneakers_come_close_to_trousers_and_bags_as_the_report_prints():
     """"trousers and bags are almost never wrong ... (sneakers come close: recall 0.985 in the report above)"."""
     recall = {name: float(value) for name, value in re.findall(
         r"^\s*(Trouser|Bag|Sneaker)\s+[\d.]+\s+([\d.]+)", printed("04_evaluation.ipynb"), re.MULTILINE)}
-    prose = " ".join(markdown("04_evaluation.ipynb")).replace("\n", " ")
-    assert f"recall {recall['Sneaker']:.3f} in the report" in prose
+    said = prose("04_evaluation.ipynb")
+    assert f"recall {recall['Sneaker']:.3f} in the report" in said
     assert min(recall["Trouser"], recall["Bag"]) - recall["Sneaker"] < 0.005
 
 
 def test_05_the_resumed_training_loss_sits_far_above_the_validation_loss_as_said():
     text = printed("05_save_and_reload.ipynb")
     losses = [tuple(map(float, pair)) for pair in re.findall(r"train loss ([\d.]+) .*? val loss ([\d.]+)", text)]
-    prose = " ".join(markdown("05_save_and_reload.ipynb")).replace("\n", " ")
+    said = prose("05_save_and_reload.ipynb")
     first_train, first_validation = losses[0]
-    assert f"training loss (about {first_train:.2f})" in prose
-    assert f"validation loss (about {first_validation:.2f})" in prose
+    assert f"training loss (about {first_train:.2f})" in said
+    assert f"validation loss (about {first_validation:.2f})" in said
     assert all(train > 2 * validation for train, validation in losses)
 
 
 def test_03_the_eval_mode_std_the_prose_explains_is_the_one_printed():
     """"In eval mode the std came out 0.541, not 1: after a single batch the running statistics have moved ..."."""
     std = re.search(r"running statistics instead: per-channel std ([\d.]+)", printed("03_cnn.ipynb")).group(1)
-    prose = " ".join(markdown("03_cnn.ipynb")).replace("\n", " ")
-    assert f"In eval mode the std came out {std}, not 1" in prose and float(std) < 0.9
+    said = prose("03_cnn.ipynb")
+    assert f"In eval mode the std came out {std}, not 1" in said and float(std) < 0.9
 
 
 def test_solutions_06_the_two_batch_sizes_differ_less_than_two_runs_of_the_same_batch():
@@ -268,11 +268,11 @@ def test_solutions_03_dropout_0_5_against_notebook_03s_own_seed_is_the_gap_the_p
     solution = printed("solutions/03_cnn_solutions.ipynb")
     more = float(re.search(r"dropout 0\.5, one seed: validation ([\d.]+)", solution).group(1))
     own = float(re.findall(r"Epoch 10/10 \|.*\| val loss [\d.]+ acc ([\d.]+)", printed("03_cnn.ipynb"))[0])
-    prose = " ".join(markdown("solutions/03_cnn_solutions.ipynb")).replace("\n", " ")
-    assert f"{own:.4f} at its last epoch) is {round((own - more) * 10_000)} images in 10,000 lower" in prose
-    assert f"Its validation accuracy, {more:.4f}" in prose
+    said = prose("solutions/03_cnn_solutions.ipynb")
+    assert f"{own:.4f} at its last epoch) is {round((own - more) * 10_000)} images in 10,000 lower" in said
+    assert f"Its validation accuracy, {more:.4f}" in said
     rotated = float(re.search(r"rotations \+ shifts \+ flips ([\d.]+) \(one seed\)", solution).group(1))
-    assert rotated < own and f"notebook 03's own seed-0 run on this machine ({own:.4f})" in prose
+    assert rotated < own and f"notebook 03's own seed-0 run on this machine ({own:.4f})" in said
 
 
 def test_solutions_01_the_two_most_alike_mean_images_are_upper_body_garments_and_strong_augmentation_loses_ink():
