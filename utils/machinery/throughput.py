@@ -1,5 +1,6 @@
-"""Notebook 06's measuring stick: training images per second, with warm-up and repeats, each step judged against the
-step before. The notebook's prose says how it measures; this is the bookkeeping (the repeats, the verdicts, the table).
+"""Notebook 06's measuring stick: training images per second, each step timed in turns with the step before it and
+judged by the paired difference (the mean and its 95 % interval, as notebook 03 compares seeds). The notebook's prose
+says how it measures; this is the bookkeeping (the turns, the verdicts, the table).
 """
 
 from __future__ import annotations
@@ -8,26 +9,29 @@ import itertools
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from utils import training
+from utils.evaluation import Difference, paired_difference
 from utils.guards import settings
 from utils.models import CNN
 
 WARM_UP_BATCHES = 5  # the first batches pick kernels and allocate memory: never timed
-SMOKE_IMAGES_PER_REPEAT = 640  # smoke mode (CI) proves that every step runs; nobody reads its rates
+SMOKE_IMAGES_PER_REPEAT = 256  # smoke mode (CI) proves that every step runs; nobody reads its rates
 
 
 @dataclass(frozen=True)
 class Step:
-    """One measured step: images per second of each repeat, and how it compares with the step before."""
+    """One measured step: images per second of each repeat and, from the second step on, how much faster it trained
+    than the step before, in images per second, paired repeat by repeat (``before_rates`` were timed in turns)."""
 
     name: str
     rates: tuple[float, ...]
-    verdict: str = ""
+    before_rates: tuple[float, ...] = ()
+    times_textbook: float = 1.0  # the speed-up over the first step: each step's ratio to the one before, multiplied
 
     @property
     def median(self) -> float:
@@ -41,56 +45,89 @@ class Step:
     def high(self) -> float:
         return max(self.rates)
 
+    @property
+    def change(self) -> Difference | None:
+        return paired_difference(self.before_rates, self.rates) if self.before_rates else None
+
+    @property
+    def verdict(self) -> str:
+        if self.change is None:
+            return ""
+        words = {"higher": "faster than", "lower": "slower than"}.get(self.change.verdict, "cannot tell apart from")
+        return f"{words} the step before"
+
+
+class _TimedStep:
+    """A fresh BN-CNN (seed 0, Adam at 1e-3) trained by the course's loop ``training.train_one_epoch``, warmed up."""
+
+    def __init__(self, make_batches: Callable[[], Iterator], batch_size: int, channels_last: bool, bf16: bool,
+                 device: str) -> None:
+        self.make_batches, self.batch_size = make_batches, batch_size
+        self.channels_last, self.bf16 = channels_last, bf16
+        self.device = torch.device(device)
+        torch.manual_seed(0)
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = CNN().to(self.device, memory_format=memory_format)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.train_batches(WARM_UP_BATCHES)
+
+    def train_batches(self, count: int) -> None:  # train_one_epoch reads its sums at the end: the device has finished
+        training.train_one_epoch(self.model, itertools.islice(self.make_batches(), count), self.optimizer,
+                                 nn.CrossEntropyLoss(), self.device, mixed_precision=self.bf16,
+                                 channels_last=self.channels_last)
+
+    def images_per_second(self, images: int) -> float:
+        steps = max(1, images // self.batch_size)
+        began = time.perf_counter()
+        self.train_batches(steps)
+        return steps * self.batch_size / (time.perf_counter() - began)
+
 
 class MeasuringStick:
-    """Times steps one after another. Each step trains a fresh BN-CNN (same seed, Adam at 1e-3, the course's loop
-    ``training.train_one_epoch``) for ``WARM_UP_BATCHES`` untimed batches, then ``repeats`` runs of
-    ``images_per_repeat`` images (at most ``SMOKE_IMAGES_PER_REPEAT`` in smoke mode). A step is faster than the one
-    before only if its slowest repeat beats the other's fastest, slower only if its fastest is behind the other's
-    slowest; otherwise the two are within noise."""
+    """Times steps one after another, each ``repeats`` runs of ``images_per_repeat`` training images (at most
+    ``SMOKE_IMAGES_PER_REPEAT`` in smoke mode) after ``WARM_UP_BATCHES`` untimed batches. From the second step on,
+    the step before is timed again in turns with it (before, new, new, before, ...), so that a machine that slows
+    down for a while slows both alike, and the step is judged by the mean difference of the pairs and its 95 %
+    interval: faster or slower only where the interval excludes 0."""
 
-    def __init__(self, images_per_repeat: int, repeats: int = 3) -> None:
+    def __init__(self, images_per_repeat: int, repeats: int = 5) -> None:
         if settings.SMOKE:
             images_per_repeat = min(images_per_repeat, SMOKE_IMAGES_PER_REPEAT)
+        if repeats < 2:
+            raise ValueError("a paired interval needs at least 2 repeats")
         self.images_per_repeat, self.repeats = images_per_repeat, repeats
         self.steps: list[Step] = []
+        self._last: _TimedStep | None = None
 
     def measure(self, name: str, make_batches: Callable[[], Iterator], *, batch_size: int, channels_last: bool = False,
                 bf16: bool = False, device: str = "cpu") -> None:
-        device = torch.device(device)
-        torch.manual_seed(0)
-        model = CNN().to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-        def train_batches(count: int) -> None:  # train_one_epoch reads its sums at the end: the device has finished
-            training.train_one_epoch(model, itertools.islice(make_batches(), count), optimizer, nn.CrossEntropyLoss(),
-                                     device, mixed_precision=bf16, channels_last=channels_last)
-
-        train_batches(WARM_UP_BATCHES)
-        steps = max(1, self.images_per_repeat // batch_size)
-        rates = []
-        for _ in range(self.repeats):
-            began = time.perf_counter()
-            train_batches(steps)
-            rates.append(steps * batch_size / (time.perf_counter() - began))
-        step = Step(name, tuple(rates))
-        if self.steps:  # the verdict needs the step's own range, so it is added once the step exists
-            step = replace(step, verdict=f"{self.compare(step, self.steps[-1])} the step before")
+        new, before = _TimedStep(make_batches, batch_size, channels_last, bf16, device), self._last
+        rates, before_rates = [], []
+        for repeat in range(self.repeats):
+            # alternate which goes first, so that a machine speeding up or slowing down favours neither
+            order = [(before, before_rates), (new, rates)]
+            if repeat % 2:
+                order.reverse()
+            for timed, into in order:
+                if timed is not None:
+                    into.append(timed.images_per_second(self.images_per_repeat))
+        times_textbook = 1.0
+        if self.steps:  # the ratio of two medians timed in turns, so the machine's mood cancels out of the product
+            times_textbook = self.steps[-1].times_textbook * statistics.median(rates) / statistics.median(before_rates)
+        step = Step(name, tuple(rates), tuple(before_rates), times_textbook)
         self.steps.append(step)
-        verdict = f"  {step.verdict}" if step.verdict else ""
-        print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f}){verdict}")
-
-    @staticmethod
-    def compare(step: Step, before: Step) -> str:
-        if step.low > before.high:
-            return "faster than"
-        return "slower than" if step.high < before.low else "within noise of"
+        self._last = new
+        change = f"  {step.change.mean:+,.0f} images/s: {step.verdict}" if step.change else ""
+        print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f}){change}")
 
     def table(self) -> str:
-        """Every step: median images/s, the range of its repeats, the speed-up over the first step, the verdict."""
-        first = self.steps[0].median
-        lines = [f"{'step':<34} {'images/s':>9} {'range':>15} {'x textbook':>11}  verdict"]
+        """Every step: median images/s and the range of its repeats, the change from the step before (mean of the
+        pairs with its 95 % interval), the speed-up over the first step, the verdict."""
+        header = f"{'step':<34} {'images/s':>9} {'range':>15} {'change (95 % interval)':>27} {'x textbook':>11}"
+        lines = [f"{header}  verdict"]
         for step in self.steps:
-            lines.append(f"{step.name:<34} {step.median:>9,.0f} {step.low:>7,.0f}-{step.high:<7,.0f} "
-                         f"{step.median / first:>10.1f}x  {step.verdict}")
+            change = step.change
+            interval = f"{change.mean:+,.0f} ({change.low:+,.0f} to {change.high:+,.0f})" if change else ""
+            lines.append(f"{step.name:<34} {step.median:>9,.0f} {step.low:>7,.0f}-{step.high:<7,.0f} {interval:>27} "
+                         f"{step.times_textbook:>10.1f}x  {step.verdict}")
         return "\n".join(lines)
