@@ -46,6 +46,10 @@ class Step:
         return max(self.rates)
 
     @property
+    def before_median(self) -> float | None:
+        return statistics.median(self.before_rates) if self.before_rates else None
+
+    @property
     def change(self) -> Difference | None:
         return paired_difference(self.before_rates, self.rates) if self.before_rates else None
 
@@ -117,17 +121,21 @@ class MeasuringStick:
         step = Step(name, tuple(rates), tuple(before_rates), times_textbook)
         self.steps.append(step)
         self._last = new
-        change = f"  {step.change.mean:+,.0f} images/s: {step.verdict}" if step.change else ""
-        print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f}){change}")
+        print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f})")
+        if step.change:
+            change = step.change
+            print(f"  in turns with the step before ({step.before_median:,.0f} images/s): {change.mean:+,.0f} images/s "
+                  f"(95 % interval {change.low:+,.0f} to {change.high:+,.0f}), {step.verdict}")
 
     def table(self) -> str:
-        """Every step: median images/s and the range of its repeats, the change from the step before (mean of the
-        pairs with its 95 % interval), the speed-up over the first step, the verdict."""
-        header = f"{'step':<34} {'images/s':>9} {'range':>15} {'change (95 % interval)':>27} {'x textbook':>11}"
-        lines = [f"{header}  verdict"]
+        """Every step: the median of its repeats, the step before's median timed in turns with it, the change (mean of
+        the pairs with its 95 % interval), the speed-up over the first step, the verdict."""
+        columns = f"{'median':>8} {'before, in turns':>17} {'change (95 % interval)':>30} {'x textbook':>11}"
+        lines = [f"{'step':<32} {columns}  verdict", f"{'':<32} {'images/s':>8} {'images/s':>17} {'images/s':>30}"]
         for step in self.steps:
             change = step.change
             interval = f"{change.mean:+,.0f} ({change.low:+,.0f} to {change.high:+,.0f})" if change else ""
-            lines.append(f"{step.name:<34} {step.median:>9,.0f} {step.low:>7,.0f}-{step.high:<7,.0f} {interval:>27} "
-                         f"{step.times_textbook:>10.1f}x  {step.verdict}")
+            before = f"{step.before_median:,.0f}" if change else ""
+            lines.append(f"{step.name:<32} {step.median:>8,.0f} {before:>17} {interval:>30} "
+                         f"{step.times_textbook:>10.1f}x  {step.verdict or '(the first step: nothing before it)'}")
         return "\n".join(lines)
