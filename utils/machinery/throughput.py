@@ -55,6 +55,7 @@ class Step:
 
     @property
     def verdict(self) -> str:
+        """"faster than the step before", "slower than ..." or "cannot tell apart from ..."; "" for the first step."""
         if self.change is None:
             return ""
         words = {"higher": "faster than", "lower": "slower than"}.get(self.change.verdict, "cannot tell apart from")
@@ -122,20 +123,22 @@ class MeasuringStick:
         self.steps.append(step)
         self._last = new
         print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f})")
-        if step.change:
+        if step.change:  # the verdict first: on a narrow screen the end of a long line is cut off
             change = step.change
-            print(f"  in turns with the step before ({step.before_median:,.0f} images/s): {change.mean:+,.0f} images/s "
-                  f"(95 % interval {change.low:+,.0f} to {change.high:+,.0f}), {step.verdict}")
+            print(f"  {step.verdict}: {change.mean:+,.0f} images/s (95 % interval {change.low:+,.0f} to "
+                  f"{change.high:+,.0f}); the step before, in turns: {step.before_median:,.0f} images/s")
 
     def table(self) -> str:
-        """Every step: the median of its repeats, the step before's median timed in turns with it, the change (mean of
-        the pairs with its 95 % interval), the speed-up over the first step, the verdict."""
-        columns = f"{'median':>8} {'before, in turns':>17} {'change (95 % interval)':>30} {'x textbook':>11}"
-        lines = [f"{'step':<32} {columns}  verdict", f"{'':<32} {'images/s':>8} {'images/s':>17} {'images/s':>30}"]
+        """Every step: the median of its repeats, the speed-up over the first step, the verdict, the change (mean of
+        the pairs with its 95 % interval) and the step before's median timed in turns with it. The columns a reader
+        needs first come first: on a narrow screen the end of a row is cut off."""
+        lines = [f"{'step':<32} {'images/s':>8} {'x textbook':>10}  {'verdict':<18} {'change (95 % interval)':>30} "
+                 f"{'before, in turns':>16}"]
         for step in self.steps:
             change = step.change
+            verdict = step.verdict.removesuffix(" the step before").removesuffix(" than").removesuffix(" from")
             interval = f"{change.mean:+,.0f} ({change.low:+,.0f} to {change.high:+,.0f})" if change else ""
             before = f"{step.before_median:,.0f}" if change else ""
-            lines.append(f"{step.name:<32} {step.median:>8,.0f} {before:>17} {interval:>30} "
-                         f"{step.times_textbook:>10.1f}x  {step.verdict or '(the first step: nothing before it)'}")
+            lines.append(f"{step.name:<32} {step.median:>8,.0f} {step.times_textbook:>9.1f}x  {verdict or '-':<18} "
+                         f"{interval:>30} {before:>16}".rstrip())
         return "\n".join(lines)
