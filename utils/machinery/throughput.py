@@ -139,6 +139,6 @@ class MeasuringStick:
             verdict = step.verdict.removesuffix(" the step before").removesuffix(" than").removesuffix(" from")
             interval = f"{change.mean:+,.0f} ({change.low:+,.0f} to {change.high:+,.0f})" if change else ""
             before = f"{step.before_median:,.0f}" if change else ""
-            lines.append(f"{step.name:<32} {step.median:>8,.0f} {step.times_textbook:>9.1f}x  {verdict or '-':<18} "
+            lines.append(f"{step.name:<32} {step.median:>8,.0f} {step.times_textbook:>9.2f}x  {verdict or '-':<18} "
                          f"{interval:>30} {before:>16}".rstrip())
         return "\n".join(lines)
