@@ -206,7 +206,8 @@ def test_solutions_06_evaluation_runs_several_times_faster_per_image_than_traini
         r"tensors ([\d.]+) s, DataLoader ([\d.]+) s; one training epoch \(exercise 1\): ([\d.]+) s", text
     ).groups())
     evaluation_per_image, training_per_image = tensors / 10_000, epoch / 50_000
-    assert 6.5 < training_per_image / evaluation_per_image < 7.5 and loader > tensors  # "about 7x"
+    ratio = training_per_image / evaluation_per_image
+    assert ratio > 3 and loader > tensors and f"about {round(ratio)}x as fast as exercise 1's training" in said
     assert f"10,000 images in {tensors:.2f} s, about {round(10_000 / tensors, -2):,.0f}" in said
     added = re.search(r"so evaluation adds (\d+)%", text).group(1)
     assert f"printed above, {added} %" in said
@@ -251,13 +252,21 @@ def test_03_the_eval_mode_std_the_prose_explains_is_the_one_printed():
     assert f"In eval mode the std came out {std}, not 1" in said and float(std) < 0.9
 
 
-def test_solutions_06_the_two_batch_sizes_differ_less_than_two_runs_of_the_same_batch():
-    """"batch 512 and batch 128 trained at nearly the same rate, closer to each other than two runs of the same
-    batch 128 (exercise 1's and this one) came out"."""
+def test_solutions_06_batch_512_is_judged_in_turns_with_batch_128_as_the_stick_printed():
+    """"Timed in turns with batch 128 by notebook 06's measuring stick, batch 512 trained slower here: -884 images/s
+    (95 % interval -1,136 to -631, five pairs)"; the evaluation text quotes batch 128's two rates from the same cell."""
     text = printed("solutions/06_training_faster_solutions.ipynb")
-    speeds = {size: int(rate.replace(",", "")) for size, rate in re.findall(r"batch (\d+): ([\d,]+) images/s", text)}
-    exercise_1 = int(re.search(r"\d+ threads: ([\d,]+) images/s", text).group(1).replace(",", ""))
-    assert abs(speeds["512"] - speeds["128"]) < abs(exercise_1 - speeds["128"])
+    said = prose("solutions/06_training_faster_solutions.ipynb")
+    own_128 = re.search(r"batch 128, channels_last\s+([\d,]+) images/s", text).group(1)
+    verdict, mean, low, high, in_turns_128 = re.search(
+        r"(faster|slower|cannot tell apart)[^:]*: ([+-][\d,]+) images/s "
+        r"\(95 % interval ([+-][\d,]+) to ([+-][\d,]+)\); the step before, in turns: ([\d,]+) images/s", text).groups()
+    trained = "could not be told apart from batch 128" if verdict == "cannot tell apart" else f"trained {verdict}"
+    assert f"batch 512 {trained} here: {mean} images/s (95 % interval {low} to {high}, five pairs)" in said
+    assert f"timed the same batch 128 at {own_128} and then {in_turns_128} images/s" in said
+    own_512 = re.search(r"batch 512, channels_last\s+([\d,]+) images/s", text).group(1)
+    gap, change = (abs(int(a.replace(",", "")) - int(b.replace(",", ""))) for a, b in ((own_128, own_512), (mean, "0")))
+    assert "they are far closer than the turns show" in said and gap < change / 2
 
 
 def test_solutions_03_more_dropout_narrows_the_gap_and_rotations_end_below_every_flips_only_seed():
