@@ -54,12 +54,18 @@ class Step:
         return paired_difference(self.before_rates, self.rates) if self.before_rates else None
 
     @property
-    def verdict(self) -> str:
-        """"faster than the step before", "slower than ..." or "cannot tell apart from ..."; "" for the first step."""
+    def direction(self) -> str:
+        """"faster", "slower" or "cannot tell apart" (more images per second is faster); "" for the first step."""
         if self.change is None:
             return ""
-        words = {"higher": "faster than", "lower": "slower than"}.get(self.change.verdict, "cannot tell apart from")
-        return f"{words} the step before"
+        return {"higher": "faster", "lower": "slower"}.get(self.change.verdict, "cannot tell apart")
+
+    @property
+    def verdict(self) -> str:
+        """The direction as a sentence: "faster than the step before", ..., "cannot tell apart from the step before"."""
+        if not self.direction:
+            return ""
+        return f"{self.direction} {'from' if self.direction == 'cannot tell apart' else 'than'} the step before"
 
 
 class _TimedStep:
@@ -123,7 +129,7 @@ class MeasuringStick:
         self.steps.append(step)
         self._last = new
         print(f"{name:<34} {step.median:>8,.0f} images/s (range {step.low:,.0f}-{step.high:,.0f})")
-        if step.change:  # the verdict first: on a narrow screen the end of a long line is cut off
+        if step.change is not None:  # the verdict first: on a narrow screen the end of a long line is cut off
             change = step.change
             print(f"  {step.verdict}: {change.mean:+,.0f} images/s (95 % interval {change.low:+,.0f} to "
                   f"{change.high:+,.0f}); the step before, in turns: {step.before_median:,.0f} images/s")
@@ -136,9 +142,8 @@ class MeasuringStick:
                  f"{'before, in turns':>16}"]
         for step in self.steps:
             change = step.change
-            verdict = step.verdict.removesuffix(" the step before").removesuffix(" than").removesuffix(" from")
             interval = f"{change.mean:+,.0f} ({change.low:+,.0f} to {change.high:+,.0f})" if change else ""
             before = f"{step.before_median:,.0f}" if change else ""
-            lines.append(f"{step.name:<32} {step.median:>8,.0f} {step.times_textbook:>9.2f}x  {verdict or '-':<18} "
-                         f"{interval:>30} {before:>16}".rstrip())
+            lines.append(f"{step.name:<32} {step.median:>8,.0f} {step.times_textbook:>9.2f}x  "
+                         f"{step.direction or '-':<18} {interval:>30} {before:>16}".rstrip())
         return "\n".join(lines)
