@@ -34,6 +34,10 @@ def test_notebook_is_clean(path):
     # either a complete run (every code cell executed, in order 1, 2, 3, ...) or fully stripped
     assert counts == list(range(1, len(counts) + 1)) or counts == [None] * len(counts), f"counts {counts}"
     for index, cell in enumerate(code_cells):
+        kinds = [(output["output_type"], output.get("name")) for output in cell["outputs"]]
+        # the website draws one box and one sideways scrollbar per output: a training log is one output, not ten
+        split = [kind for kind, after in zip(kinds, kinds[1:]) if kind == after and kind[0] == "stream"]
+        assert not split, f"code cell {index}: printed lines split over several outputs (the runner joins them)"
         for output in cell["outputs"]:
             assert output["output_type"] != "error", f"code cell {index} holds an error"
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))

@@ -139,7 +139,10 @@ def test_running_a_notebook_prints_one_line_for_it_and_no_kernel_warnings(tmp_pa
 
     result = nbformat.v4.new_code_cell("print('Training for 2 epochs')\nprint('accuracy 0.9900')")
     result.metadata["tags"] = ["result"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello')"), result])
+    # a training loop: each epoch's line flushed as its own message, as fit() prints them
+    loop = nbformat.v4.new_code_cell("import time\nfor epoch in range(3):\n    print(f'Epoch {epoch}', flush=True)\n"
+                                     "    time.sleep(0.05)")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello')"), loop, result])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "99_tiny.ipynb"
     nbformat.write(notebook, path)
@@ -150,6 +153,30 @@ def test_running_a_notebook_prints_one_line_for_it_and_no_kernel_warnings(tmp_pa
     assert "WARNING" not in captured.err + captured.out
     executed = nbformat.read(tmp_path / "out" / "99_tiny.ipynb", as_version=4)
     assert executed.metadata["course"] == {"mode": "smoke" if settings.SMOKE else "full"}
+    # saved as one block, as JupyterLab shows it: the website draws one box (and scrollbar) per output
+    assert [output.text for output in executed.cells[1].outputs] == ["Epoch 0\nEpoch 1\nEpoch 2\n"]
+
+
+def test_only_neighbouring_prints_merge_so_text_after_a_figure_stays_after_it():
+    import nbformat
+
+    from utils.machinery.notebook_runner import merge_adjacent_streams
+
+    figure = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})
+    cell = nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+        figure,
+        nbformat.v4.new_output("stream", name="stdout", text="d\n"),
+    ])
+    notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("# no outputs")])
+    merge_adjacent_streams(notebook)
+    assert [(output.output_type, output.get("text")) for output in cell.outputs] == [
+        ("stream", "a\nb\n"), ("stream", "warning\n"), ("stream", "c\n"), ("display_data", None), ("stream", "d\n")
+    ]
+    assert "outputs" not in notebook.cells[1]
 
 
 @pytest.mark.parametrize("name", [path.name for path in sorted((settings.REPO_ROOT / "notebooks").glob("0*.ipynb"))])

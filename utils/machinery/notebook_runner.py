@@ -4,7 +4,8 @@
     python -m utils.machinery.notebook_runner              # run into build/notebooks/, committed notebooks untouched
     python -m utils.machinery.notebook_runner --in-place   # regenerate the committed outputs (full mode only)
 
-Progress bars are switched off (``COURSE_PROGRESS=0``) so that saved outputs hold no dead widgets.
+Progress bars are switched off (``COURSE_PROGRESS=0``) so that saved outputs hold no dead widgets, and each run
+of printed lines is saved as one output, as JupyterLab shows it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,26 @@ def result_line(notebook) -> str:
     return ""
 
 
+def merge_adjacent_streams(notebook) -> None:
+    """Join each run of stdout (or stderr) outputs that follow one another into one output, in place.
+
+    The kernel sends every ``print`` of a training loop as its own message and nbclient saves each as an output;
+    JupyterLab shows them as one block, but the website and GitHub draw one box per output, each with its own
+    sideways scrollbar. Only neighbours merge: text printed after a figure stays after the figure.
+    """
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            before = merged[-1] if merged else None
+            if (output["output_type"] == "stream" and before is not None and before["output_type"] == "stream"
+                    and before["name"] == output["name"]):
+                before["text"] += output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+
+
 def run_notebook(path: Path, output: Path, timeout: int | None = None) -> tuple[float, str]:
     """Execute ``path`` with the notebook's folder as working directory; save it to ``output``. Returns the seconds
     it took and its result line.
@@ -52,6 +73,7 @@ def run_notebook(path: Path, output: Path, timeout: int | None = None) -> tuple[
             notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
             store_widget_state=False,
         ).execute(stderr=kernel_stderr)
+    merge_adjacent_streams(notebook)
     notebook.metadata["course"] = {"mode": "smoke" if settings.SMOKE else "full"}  # what tests/ check it by
     output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, output)
