@@ -118,3 +118,46 @@ def test_a_screenshot_of_notebook_03_for_a_person_to_look_at(served, browser):
     assert browser.save_screenshot(str(folder / "03_cnn.png"))
     browser.execute_script("document.querySelectorAll('img')[1].scrollIntoView();")
     assert browser.save_screenshot(str(folder / "03_cnn_figures.png"))
+
+
+def test_a_training_log_reads_whole_in_a_laptops_window(served, browser):
+    """Notebook 03's BN-CNN log, seconds column included, fits a 1280-pixel window without a sideways scroll, as one
+    box (the runner saves a loop's prints as one output; the page hides the In/Out prompts' column)."""
+    browser.get(served + "notebooks/03_cnn.html")
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('.jp-OutputArea-output pre')]"
+        ".filter(p => p.textContent.includes('Epoch 10/10'))"
+        ".map(p => [p.textContent.split('\\n').length, p.scrollWidth, p.clientWidth]);"
+    )
+    assert boxes, "no training log on notebook 03's page"
+    lines, needed, shown = boxes[0]
+    assert lines >= 10, f"the log is split over several boxes: the first holds {lines} lines"
+    assert needed <= shown, f"the log needs {needed} pixels, the window shows {shown}: its last column scrolls away"
+
+
+class Anchors(HTMLParser):
+    """The ids a page has and the ``#fragment`` links its table of contents points at."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.contents_links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        href = attributes.get("href") or ""
+        if tag == "a" and "md-nav__link" in (attributes.get("class") or "") and href.startswith("#"):
+            self.contents_links.append(href[1:])
+
+
+def test_every_table_of_contents_entry_leads_to_its_heading(served):
+    """A heading such as "Step 4 · `channels_last`" once gave the page's contents an entry "Step 4 ·" linking to
+    #step-4, an anchor the page does not have: clicking it went nowhere."""
+    broken = []
+    for page in PAGES:
+        parser = Anchors()
+        parser.feed(urllib.request.urlopen(served + page).read().decode())
+        broken += [f"{page}#{fragment}" for fragment in parser.contents_links if fragment not in parser.ids]
+    assert not broken, broken

@@ -25,6 +25,19 @@ SITE = settings.REPO_ROOT / "build" / "site"
 NOTEBOOK_LINK = re.compile(r"\]\((?![a-z]+://)([^)#\s]+)\.(?:md|ipynb)(#[^)\s]*)?\)")
 
 
+def plain_headings(markdown: str) -> str:
+    """Headings without inline-code backticks: mkdocs-jupyter's table of contents drops code from a heading and links
+    the rest to an anchor the page does not have ("Step 4 · `channels_last`" became "Step 4 ·" -> #step-4)."""
+    lines, in_fence = [], False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        elif not in_fence and re.match(r"#{1,6} ", line):
+            line = line.replace("`", "")
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def stage() -> None:
     """README.md becomes the home page; docs/ and notebooks/ (with solutions/ and images/) keep their places."""
     shutil.rmtree(SOURCE, ignore_errors=True)
@@ -42,7 +55,7 @@ def stage() -> None:
         for cell in notebook["cells"]:
             if cell["cell_type"] == "markdown":
                 text = NOTEBOOK_LINK.sub(lambda match: f"]({match[1]}.html{match[2] or ''})", "".join(cell["source"]))
-                cell["source"] = text.replace("](../README.html", "](../index.html")
+                cell["source"] = plain_headings(text.replace("](../README.html", "](../index.html"))
         path.write_text(json.dumps(notebook))
 
 
