@@ -22,6 +22,8 @@ from utils.guards import settings
 
 pytest.importorskip("mkdocs", reason="the site's packages: pip install -r requirements-site.txt")
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -r requirements-site.txt")
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
 if not (shutil.which("chromium") and shutil.which("chromedriver")):
     pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
 
@@ -93,6 +95,10 @@ def test_every_page_loads_without_console_errors_and_every_image_draws(served, b
     if page.startswith("notebooks/0"):
         assert browser.execute_script("return document.images.length;") > 0, "a notebook page without its figures"
         assert "google.colab" not in browser.page_source, "the Colab set-up cell is for Colab, not for the web page"
+    tags = browser.execute_script(
+        "return [...document.querySelectorAll('.cell-tag')].filter(t => t.offsetParent).map(t => t.textContent);"
+    )
+    assert not tags, f"the tests' cell tags shown to the reader: {sorted(set(tags))}"
 
 
 def test_every_internal_link_resolves(served):
@@ -161,3 +167,21 @@ def test_every_table_of_contents_entry_leads_to_its_heading(served):
         parser.feed(urllib.request.urlopen(served + page).read().decode())
         broken += [f"{page}#{fragment}" for fragment in parser.contents_links if fragment not in parser.ids]
     assert not broken, broken
+
+
+def test_a_figure_opens_at_full_size_on_a_click(served, browser):
+    """Notebook 04's gallery of mistakes is 1,500 pixels wide, shrunk to the page's column its titles are about
+    4 pixels tall; a click shows it as wide as the window."""
+    browser.get(served + "notebooks/04_evaluation.html")
+    widest = browser.execute_script(
+        "const images = [...document.querySelectorAll('.jp-OutputArea-output img')];"
+        "const widest = images.reduce((a, b) => b.naturalWidth > a.naturalWidth ? b : a);"
+        "widest.scrollIntoView({block: 'center'}); return widest;"
+    )
+    in_page = widest.size["width"]
+    widest.click()
+    WebDriverWait(browser, 5).until(lambda driver: driver.execute_script(
+        "const shown = document.querySelector('.gslide-image img'); return shown && shown.complete;"))
+    shown = browser.execute_script("return document.querySelector('.gslide-image img').clientWidth;")
+    assert shown >= 1.5 * in_page, f"the figure opened at {shown} pixels, as in the page ({in_page})"
+    browser.execute_script("document.querySelector('.gclose').click();")
