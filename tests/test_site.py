@@ -34,6 +34,7 @@ PAGES = [
     *(f"notebooks/{path.stem}.html" for path in sorted((settings.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))),
     *(f"notebooks/solutions/{path.stem}.html"
       for path in sorted((settings.REPO_ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))),
+    "notebooks/solutions/index.html",
     "docs/results.html",
     "docs/instructor_guide.html",
     "docs/maintainers.html",
@@ -110,6 +111,8 @@ def test_every_internal_link_resolves(served):
             target = urllib.parse.urljoin(served + page, href).split("#")[0]
             if not target.startswith(served):
                 continue
+            if target.endswith("/"):  # a folder: the local server lists it, a web host answers 404 without index.html
+                target += "index.html"
             try:
                 urllib.request.urlopen(urllib.request.Request(target, method="HEAD"))
             except urllib.error.HTTPError as error:
