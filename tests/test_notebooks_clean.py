@@ -10,6 +10,8 @@ FOLDER = Path(__file__).parent.parent / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((FOLDER / "solutions").glob("[0-9][0-9]_*.ipynb"))
 LOCAL_PATH = re.compile(r"/(root|work|tmp|home|Users)/[\w.-]+/")
+# a cell's stray last value, such as <torch._C.Generator at 0x7fb826fe28d0>
+MEMORY_ADDRESS = re.compile(r"<[\w.]+( object)? at 0x[0-9a-f]+>")
 
 
 def test_every_numbered_notebook_is_found():
@@ -42,4 +44,5 @@ def test_notebook_is_clean(path):
             assert output["output_type"] != "error", f"code cell {index} holds an error"
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
             assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
+            assert not MEMORY_ADDRESS.search(text), f"code cell {index} shows an object's memory address"
             assert "5,000-image sample" not in text, f"code cell {index} ran without full MNIST: import it first"
