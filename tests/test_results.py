@@ -219,6 +219,7 @@ def test_the_data_parallel_table_judges_the_seconds_paired_by_seed_not_by_their_
 
     def run(one, many):
         return {"seeds": [0, 1, 2], "one_process": runs(*one), "processes": runs(*many),
+                "command": "torchrun --standalone --nproc_per_node=2 -m utils.train --model cnn",
                 "val_acc_difference": {"mean": 0.0, "low": -0.001, "high": 0.001},
                 "verdict": "cannot tell apart with 3 seeds",
                 "training_s_one": sum(one) / 3, "training_s_many": sum(many) / 3}
@@ -228,3 +229,27 @@ def test_the_data_parallel_table_judges_the_seconds_paired_by_seed_not_by_their_
     noisy, steady = results.data_parallel_table(saved).splitlines()[2:]
     assert "| 190, 290 | +100 s (+100 to +100): slower |" in steady
     assert "| 190, 290 | +100 s (" in noisy and "): cannot tell apart with 3 seeds | +0.0000 (" in noisy
+
+
+def test_the_data_parallel_figure_keeps_a_gap_of_a_few_images_small_and_follows_the_tables_order():
+    """Notebook 07 once drew a 6-image gap (0.0006) across a whole panel, so that a difference its text calls
+    'cannot tell apart' looked large, in the opposite order to the table and with the legend 'N processes'."""
+    def run(accuracies_one, accuracies_many):
+        def runs(accuracies):
+            return [{"val_acc": value, "training_s": 200.0, "wall_s": 240.0} for value in accuracies]
+        return {"seeds": [0, 1, 2], "one_process": runs(accuracies_one), "processes": runs(accuracies_many),
+                "command": "torchrun --standalone --nproc_per_node=2 -m utils.train --model cnn"}
+
+    saved = {"native bf16": {"cnn": run((0.9398, 0.9392, 0.9383), (0.9388, 0.9390, 0.9378))},
+             "float32": {"cnn": run((0.9411, 0.9388, 0.9388), (0.9412, 0.9393, 0.9389))}}
+    figure = results.data_parallel_figure(saved)
+    try:
+        (accuracy, _), (second_accuracy, _) = figure.axes[0:2], figure.axes[2:4]
+        assert [accuracy.get_title(), second_accuracy.get_title()] == ["float32", "native bf16"]
+        for axis in (accuracy, second_accuracy):
+            low, high = axis.get_ylim()
+            assert high - low >= 0.01 - 1e-9
+            assert [text.get_text() for text in axis.get_legend().get_texts()] == ["1 process", "2 processes"]
+    finally:
+        import matplotlib.pyplot as plt
+        plt.close(figure)

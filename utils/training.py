@@ -176,7 +176,8 @@ def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemory
     last = history.epochs + recipe.epochs
     if verbose:
         precision = describe_precision(device, mixed)
-        print(f"Training {type(model).__name__} on {device} ({precision}) for {recipe.epochs} epochs")
+        epochs = "1 epoch" if recipe.epochs == 1 else f"{recipe.epochs} epochs"
+        print(f"Training {type(model).__name__} on {device} ({precision}) for {epochs}")
     with keep_finished_epochs(model, optimizer, history) as epoch_finished:
         for epoch in range(history.epochs + 1, last + 1):
             # the recipe's layout, set every epoch: evaluate() leaves the model in channels_last

@@ -351,27 +351,58 @@ def cli_wall_time_table() -> str:
     return "\n".join(lines)
 
 
+def processes_in(run: dict) -> int:
+    """How many processes a run of ``benchmarks/data_parallel.py`` trained in (its torchrun command says)."""
+    return int(re.search(r"--nproc_per_node=(\d+)", run["command"])[1])
+
+
 def data_parallel_table(saved: dict | None = None) -> str:
     """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``:
     the final validation accuracy and the seconds in the epochs, each compared paired by seed."""
     saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
     lines = [
-        "| machine | run | seeds | seconds in the epochs: one process, N | N minus one (95 % interval) "
-        "| validation accuracy, N minus one (95 % interval) |",
+        "| machine | processes | seeds | mean seconds in the epochs: 1 process, N processes "
+        "| seconds, N processes minus 1 process (95 % interval) "
+        "| validation accuracy, N processes minus 1 process (95 % interval) |",
         "|---|---|---|---|---|---|",
     ]
     for machine, runs in sorted(saved.items()):
-        for name, run in sorted(runs.items()):
+        for _, run in sorted(runs.items()):
             gap = run["val_acc_difference"]
             seconds = paired_difference([one["training_s"] for one in run["one_process"]],
                                         [many["training_s"] for many in run["processes"]])
             lines.append(
-                f"| {machine} | {name} | {len(run['seeds'])} "
+                f"| {machine} | {processes_in(run)} | {len(run['seeds'])} "
                 f"| {run['training_s_one']:.0f}, {run['training_s_many']:.0f} "
                 f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {time_verdict(seconds)} "
                 f"| {gap['mean']:+.4f} ({gap['low']:+.4f} to {gap['high']:+.4f}): {run['verdict']} |"
             )
     return "\n".join(lines)
+
+
+def data_parallel_figure(saved: dict | None = None, smallest_accuracy_span: float = 0.01):
+    """Notebook 07's figure: seed by seed, one process against N, a row per machine in the table's order. The accuracy
+    axis spans at least ``smallest_accuracy_span`` (100 of 10,000 validation images), so that a gap of a few
+    images does not fill the panel and look like a large one."""
+    import matplotlib.pyplot as plt  # only the notebook draws; the tables and the benchmarks do not need it
+
+    saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
+    rows = [(machine, run) for machine, runs in sorted(saved.items()) for _, run in sorted(runs.items())]
+    figure, axes = plt.subplots(len(rows), 2, figsize=(10, 3.2 * len(rows)), squeeze=False)
+    for (machine, run), (accuracy, seconds) in zip(rows, axes):
+        for label, runs_of in (("1 process", run["one_process"]), (f"{processes_in(run)} processes", run["processes"])):
+            accuracy.plot(run["seeds"], [r["val_acc"] for r in runs_of], "o-", label=label)
+            seconds.plot(run["seeds"], [r["training_s"] for r in runs_of], "o-", label=label)
+        low, high = accuracy.get_ylim()
+        middle, half = (low + high) / 2, max(high - low, smallest_accuracy_span) / 2
+        accuracy.set(xlabel="seed", ylabel="final validation accuracy", xticks=run["seeds"],
+                     ylim=(middle - half, middle + half), title=machine)
+        slowest = max(r["training_s"] for r in run["one_process"] + run["processes"])
+        seconds.set(xlabel="seed", ylabel="seconds in the epochs", xticks=run["seeds"], ylim=(0, 1.1 * slowest),
+                    title=machine)
+        accuracy.legend()
+    figure.tight_layout()
+    return figure
 
 
 def main() -> int:
