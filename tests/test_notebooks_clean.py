@@ -46,3 +46,21 @@ def test_notebook_is_clean(path):
             assert not LOCAL_PATH.search(text), f"code cell {index} shows a machine-local path"
             assert not MEMORY_ADDRESS.search(text), f"code cell {index} shows an object's memory address"
             assert "5,000-image sample" not in text, f"code cell {index} ran without full MNIST: import it first"
+
+
+# A wrapped line that happens to begin "1) " or "1. " ends the paragraph and starts a numbered list on the site
+# (notebook 07 once rendered "(0 or" / "1) and the world size ..." as a list of one item).
+LIST_START = re.compile(r"1[.)]\s")
+LIST_ITEM = re.compile(r"\s*([-*+]|\d+[.)])\s")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=[path.name for path in NOTEBOOKS + SOLUTIONS])
+def test_no_wrapped_line_starts_a_numbered_list_by_accident(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = "".join(cell["source"]).split("\n")
+        for before, line in zip(lines, lines[1:]):
+            in_paragraph = before.strip() and not LIST_ITEM.match(before) and not before.startswith("#")
+            assert not (in_paragraph and LIST_START.match(line)), f"cell {index}: {before!r} / {line!r}"
