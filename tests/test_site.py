@@ -191,9 +191,10 @@ def test_every_table_of_contents_entry_leads_to_its_heading(served):
 
 
 def test_a_figure_opens_at_full_size_on_a_click(served, browser):
-    """Notebook 04's gallery of mistakes is 1,500 pixels wide, shrunk to the page's column its titles are a few
-    pixels tall; a click shows it as wide as the window."""
-    browser.get(served + "notebooks/04_evaluation.html")
+    """Notebook 01's rows of 12 samples are 1,690 pixels wide, shrunk to the page's column their titles are a few
+    pixels tall (04's gallery of mistakes was, until it took 5 columns); a click shows the figure as wide as the
+    window."""
+    browser.get(served + "notebooks/01_data_loading.html")
     widest = browser.execute_script(
         "const images = [...document.querySelectorAll('.jp-OutputArea-output img')];"
         "const widest = images.reduce((a, b) => b.naturalWidth > a.naturalWidth ? b : a);"
