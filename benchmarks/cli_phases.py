@@ -54,15 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         code = train_command.main(["--model", args.model, "--dataset", args.dataset, "--epochs", str(args.epochs)])
     wall = time.perf_counter() - STARTED
     epochs = histories[0].seconds if histories else []
-    print(f"\nwhere the {wall:.2f} s went (python -m utils.train --model {args.model} --dataset {args.dataset} "
+    print(f"\nwhere the {wall:.3f} s went (python -m utils.train --model {args.model} --dataset {args.dataset} "
           f"--epochs {args.epochs}, in this process):")
     rows = [("importing the course (torch, scikit-learn, ...)", imported),
             (f"the {len(epochs)} epochs (the times they print)", sum(epochs))]
     rows += list(seconds.items())
     for phase, value in rows:
-        print(f"  {value:7.2f} s  {value / wall:4.0%}  {phase}")
+        print(f"  {value:8.3f} s  {value / wall:4.0%}  {phase}")
     rest = wall - sum(value for _, value in rows)
-    print(f"  {rest:7.2f} s  {rest / wall:4.0%}  everything else")
+    print(f"  {rest:8.3f} s  {rest / wall:4.0%}  everything else")
     return code
 
 

@@ -109,3 +109,26 @@ def test_every_process_leaves_the_team_when_process_0_does(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     left = [float((tmp_path / f"left-{rank}").read_text()) for rank in range(2)]
     assert left[1] > left[0] - 1, left  # without waiting, process 1 leaves about 2 s before process 0
+
+
+ONE_FAILS = """
+from utils.machinery import distributed
+with distributed.team_of("cpu", 64) as team:
+    if team.leads:
+        raise SystemExit("error: process 0 could not save (as the command says it)")
+"""
+
+
+def test_when_process_0_stops_on_an_error_the_others_add_one_line_not_a_traceback(tmp_path):
+    """The others wait for process 0 at the end; when it stops on an error instead, their wait ends in gloo's
+    'Connection closed by peer' RuntimeError, which printed a second, misleading traceback."""
+    script = tmp_path / "one_fails.py"
+    script.write_text(ONE_FAILS)
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)],
+        cwd=settings.REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "could not save" in done.stderr
+    assert "Connection closed" not in done.stderr and "distributed.py" not in done.stderr, done.stderr[-3000:]

@@ -118,7 +118,11 @@ def team_of(device: str | None, batch_size: int) -> Iterator[Team | None]:
         # Python's shutdown before gloo's worker thread had let go of the last all-reduce's tensor: the thread then
         # needs the interpreter that is going away, and C++ aborts the process (SIGABRT, 'terminate called without
         # an active exception', about 1 run in 10 on a 2-core CPU), so torchrun reported a finished run as failed.
-        dist.barrier()
+        try:
+            dist.barrier()
+        except RuntimeError:  # gloo's "Connection closed by peer": another process stopped on an error it printed
+            raise SystemExit(f"process {team.rank}: another process of this run stopped on an error (above); "
+                             "this one stops too") from None
     finally:
         if quiet:
             quiet.close()
