@@ -83,6 +83,18 @@ def test_two_machines_meet_through_torchruns_rendezvous_print_once_save_once_and
     assert abs(two.metrics["val_acc"] - one.metrics["val_acc"]) < 0.03, (one.metrics, two.metrics)
 
 
+def torchrun_script(folder, source: str, *arguments: str) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node=2`` on a small script written into ``folder``: the team's own
+    behaviour, without a training."""
+    script = folder / "team.py"
+    script.write_text(source)
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script), *arguments],
+        cwd=settings.REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+        timeout=300,
+    )
+
+
 LEAVE_TOGETHER = """
 import sys, time
 from pathlib import Path
@@ -98,14 +110,7 @@ def test_every_process_leaves_the_team_when_process_0_does(tmp_path):
     """A process that left while process 0 was still busy could reach Python's shutdown before gloo's worker thread
     let go of its last all-reduce; C++ then aborted it (SIGABRT, about 1 run in 10 on a 2-core CPU) and torchrun
     called the whole run failed. So the processes leave together: the silent one waits for process 0."""
-    script = tmp_path / "leave_together.py"
-    script.write_text(LEAVE_TOGETHER)
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
-         str(tmp_path)],
-        cwd=settings.REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-        timeout=300,
-    )
+    done = torchrun_script(tmp_path, LEAVE_TOGETHER, str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     left = [float((tmp_path / f"left-{rank}").read_text()) for rank in range(2)]
     assert left[1] > left[0] - 1, left  # without waiting, process 1 leaves about 2 s before process 0
@@ -122,13 +127,7 @@ with distributed.team_of("cpu", 64) as team:
 def test_when_process_0_stops_on_an_error_the_others_add_one_line_not_a_traceback(tmp_path):
     """The others wait for process 0 at the end; when it stops on an error instead, their wait ends in gloo's
     'Connection closed by peer' RuntimeError, which printed a second, misleading traceback."""
-    script = tmp_path / "one_fails.py"
-    script.write_text(ONE_FAILS)
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)],
-        cwd=settings.REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-        timeout=300,
-    )
+    done = torchrun_script(tmp_path, ONE_FAILS)
     assert done.returncode != 0
     assert "could not save" in done.stderr
     assert "Connection closed" not in done.stderr and "distributed.py" not in done.stderr, done.stderr[-3000:]

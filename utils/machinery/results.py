@@ -356,27 +356,32 @@ def processes_in(run: dict) -> int:
     return int(re.search(r"--nproc_per_node=(\d+)", run["command"])[1])
 
 
+def data_parallel_rows(saved: dict | None = None) -> list[tuple[str, dict]]:
+    """The runs of ``data_parallel.json`` (or ``saved``) as (machine class, run), in the order notebook 07's table and
+    figure both show them."""
+    saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
+    return [(machine, run) for machine, runs in sorted(saved.items()) for _, run in sorted(runs.items())]
+
+
 def data_parallel_table(saved: dict | None = None) -> str:
     """Notebook 07's table: one process against N (``torchrun``), per machine class, from ``data_parallel.json``:
     the final validation accuracy and the seconds in the epochs, each compared paired by seed."""
-    saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
     lines = [
         "| machine | processes | seeds | mean seconds in the epochs: 1 process, N processes "
         "| seconds, N processes minus 1 process (95 % interval) "
         "| validation accuracy, N processes minus 1 process (95 % interval) |",
         "|---|---|---|---|---|---|",
     ]
-    for machine, runs in sorted(saved.items()):
-        for _, run in sorted(runs.items()):
-            gap = run["val_acc_difference"]
-            seconds = paired_difference([one["training_s"] for one in run["one_process"]],
-                                        [many["training_s"] for many in run["processes"]])
-            lines.append(
-                f"| {machine} | {processes_in(run)} | {len(run['seeds'])} "
-                f"| {run['training_s_one']:.0f}, {run['training_s_many']:.0f} "
-                f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {time_verdict(seconds)} "
-                f"| {gap['mean']:+.4f} ({gap['low']:+.4f} to {gap['high']:+.4f}): {run['verdict']} |"
-            )
+    for machine, run in data_parallel_rows(saved):
+        gap = run["val_acc_difference"]
+        seconds = paired_difference([one["training_s"] for one in run["one_process"]],
+                                    [many["training_s"] for many in run["processes"]])
+        lines.append(
+            f"| {machine} | {processes_in(run)} | {len(run['seeds'])} "
+            f"| {run['training_s_one']:.0f}, {run['training_s_many']:.0f} "
+            f"| {seconds.mean:+.0f} s ({seconds.low:+.0f} to {seconds.high:+.0f}): {time_verdict(seconds)} "
+            f"| {gap['mean']:+.4f} ({gap['low']:+.4f} to {gap['high']:+.4f}): {run['verdict']} |"
+        )
     return "\n".join(lines)
 
 
@@ -386,8 +391,7 @@ def data_parallel_figure(saved: dict | None = None, smallest_accuracy_span: floa
     images does not fill the panel and look like a large one."""
     import matplotlib.pyplot as plt  # only the notebook draws; the tables and the benchmarks do not need it
 
-    saved = read(RESULTS_FILE.parent / "data_parallel.json") if saved is None else saved
-    rows = [(machine, run) for machine, runs in sorted(saved.items()) for _, run in sorted(runs.items())]
+    rows = data_parallel_rows(saved)
     figure, axes = plt.subplots(len(rows), 2, figsize=(10, 3.2 * len(rows)), squeeze=False)
     for (machine, run), (accuracy, seconds) in zip(rows, axes):
         for label, runs_of in (("1 process", run["one_process"]), (f"{processes_in(run)} processes", run["processes"])):
