@@ -253,3 +253,13 @@ def test_the_data_parallel_figure_keeps_a_gap_of_a_few_images_small_and_follows_
     finally:
         import matplotlib.pyplot as plt
         plt.close(figure)
+
+
+def test_the_wall_time_table_names_the_training_in_words_not_as_a_command_that_breaks_inside_its_options():
+    assert results.what_the_command_trained("python -m utils.train --model cnn --dataset mnist --epochs 2") == (
+        "cnn, mnist, 2 epochs")
+    one_epoch = "python -m utils.train --model mlp --dataset mnist --epochs 1 --seed 3"
+    assert results.what_the_command_trained(one_epoch) == "mlp, mnist, 1 epoch, `--seed 3`"
+    for other in ("python -m utils.train --model cnn", "torchrun -m utils.train --model cnn --dataset mnist"):
+        assert results.what_the_command_trained(other) == f"`{other}`"
+    assert "--model" not in results.cli_wall_time_table()  # the committed results file, as the page shows it

@@ -164,6 +164,41 @@ def test_no_code_line_or_printed_line_hides_behind_a_sideways_scroll_in_a_laptop
     assert not hidden, hidden
 
 
+SPLIT_OPTIONS = """
+const split = [];
+for (const code of document.querySelectorAll('.md-content code')) {
+  if (code.closest('pre')) continue;  // code blocks do not wrap
+  const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+  const characters = [];  // every character of the command with its text node, across the spans inside it
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    for (let i = 0; i < node.length; i++) characters.push([node, i]);
+  const top = ([node, i]) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                               return r.getClientRects()[0]?.top; };
+  for (let k = 0; k + 1 < characters.length; k++) {
+    const [node, i] = characters[k], [next, j] = characters[k + 1];
+    if (node.data[i] === '-' && next.data[j] === '-' && top(characters[k]) !== top(characters[k + 1]))
+      split.push(code.textContent.slice(0, 80));
+  }
+}
+return split;
+"""
+
+
+def test_no_option_of_a_command_in_a_sentence_breaks_between_its_two_hyphens(served, browser):
+    """The results page showed `--model` and `--seeds` as "-" at a line's end and "-seeds" on the next: a reader
+    typing it would type "- -seeds". Checked in a laptop's window and in a narrow one, where more commands wrap."""
+    split = []
+    try:
+        for width in (1280, 820):
+            browser.set_window_size(width, 2200)
+            for page in PAGES:
+                browser.get(served + page)
+                split += [f"{width} px, {page}: {code}" for code in browser.execute_script(SPLIT_OPTIONS)]
+    finally:
+        browser.set_window_size(1280, 2200)
+    assert not split, split
+
+
 class Anchors(HTMLParser):
     """The ids a page has and the ``#fragment`` links its table of contents points at."""
 

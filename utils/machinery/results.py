@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import statistics
 import sys
 from dataclasses import dataclass
@@ -335,18 +336,35 @@ def speedrun_table(saved: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def what_the_command_trained(command: str) -> str:
+    """``python -m utils.train --model cnn --dataset mnist --epochs 2`` as "cnn, mnist, 2 epochs": the command in
+    words, short enough for a table's column (written whole, it broke between the two hyphens of "--model"). Any
+    other option follows as typed; a command of another shape is shown whole."""
+    words = shlex.split(command)
+    options = dict(zip(words[3::2], words[4::2]))
+    shaped = words[:3] == ["python", "-m", "utils.train"] and len(words) % 2 == 1
+    if not shaped or not {"--model", "--dataset"} <= set(options):
+        return f"`{command}`"
+    named = [options.pop("--model"), options.pop("--dataset")]
+    if "--epochs" in options:
+        epochs = options.pop("--epochs")
+        named.append(f"{epochs} epoch{'' if epochs == '1' else 's'}")
+    return ", ".join(named + [f"`{flag} {value}`" for flag, value in options.items()])
+
+
 def cli_wall_time_table() -> str:
     """The training command end to end against the epochs it prints (``benchmarks/cli_wall_time.py``), per machine
     class: what starting, loading, the checks after each epoch and the final measurement add. A row of several runs
     shows their medians and every run's ratio."""
     saved = read(RESULTS_FILE.parent / "cli_wall_time.json")
-    lines = ["| machine | command | code | date | seconds end to end | seconds in the epochs | ratio |",
+    lines = ["| machine | trained | code | date | seconds end to end | seconds in the epochs | ratio |",
              "|---|---|---|---|---|---|---|"]
     for machine, runs in sorted(saved.items()):
         for run in runs.values():  # "code": an earlier commit, kept to compare with; else the code at the date
             ratios = run.get("ratios", [run["ratio"]])  # older rows hold one run
             spread = f" (runs: {', '.join(f'{ratio:.2f}' for ratio in ratios)})" if len(ratios) > 1 else ""
-            lines.append(f"| {machine} | `{run['command']}` | {run.get('code', 'as committed then')} | {run['date']} "
+            lines.append(f"| {machine} | {what_the_command_trained(run['command'])} "
+                         f"| {run.get('code', 'as committed then')} | {run['date']} "
                          f"| {run['wall_s']:.1f} | {run['training_s']:.1f} | {run['ratio']:.2f}x{spread} |")
     return "\n".join(lines)
 
