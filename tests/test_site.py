@@ -103,20 +103,28 @@ def test_every_page_loads_without_console_errors_and_every_image_draws(served, b
 
 
 def test_every_internal_link_resolves(served):
+    """Every link to a page of the site reaches it, and a link to a section of another page (the README's
+    "#before-the-day-without-wifi") reaches a heading that page has."""
     broken = []
     for page in PAGES:
         parser = Links()
         parser.feed(urllib.request.urlopen(served + page).read().decode())
         for href in parser.found:
-            target = urllib.parse.urljoin(served + page, href).split("#")[0]
+            target, _, fragment = urllib.parse.urljoin(served + page, href).partition("#")
             if not target.startswith(served):
                 continue
             if target.endswith("/"):  # a folder: the local server lists it, a web host answers 404 without index.html
                 target += "index.html"
             try:
-                urllib.request.urlopen(urllib.request.Request(target, method="HEAD"))
+                answer = urllib.request.urlopen(target)
             except urllib.error.HTTPError as error:
                 broken.append(f"{page} -> {href} ({error.code})")
+                continue
+            if fragment and target.endswith(".html") and target != served + page:
+                anchors = Anchors()
+                anchors.feed(answer.read().decode())
+                if fragment not in anchors.ids:
+                    broken.append(f"{page} -> {href} (no such section)")
     assert not broken, broken
 
 
