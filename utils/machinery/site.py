@@ -40,16 +40,16 @@ def plain_headings(markdown: str) -> str:
 
 PREFORMATTED = re.compile(r"(<pre\b.*?</pre>)", re.S)
 INLINE_CODE = re.compile(r"(<code\b[^>]*>)(.*?)(</code>)", re.S)
-LONG_OPTION = re.compile(r"(?<![\w-])--[\w][\w-]*")
+OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # --seeds, -r, -m: not a minus sign before a number
 
 
 def options_on_one_line(html: str) -> str:
-    """A command in a sentence (``--seeds 0 1 2``) may wrap between its words but not between the two hyphens of an
-    option: the browser took "-" / "-seeds" as a place to break, and a reader typing what they saw would type
-    "- -seeds". Each option in inline code goes in a span the stylesheet keeps whole; copying the command is
-    unchanged. Code blocks are left alone (they do not wrap)."""
+    """A command in a sentence (``--seeds 0 1 2``) may wrap between its words but not inside an option: the
+    browser took "-" / "-seeds" and "-" / "r requirements.txt" as places to break, and a reader typing what they
+    saw would type "- -seeds" or "- r". Each option in inline code goes in a span the stylesheet keeps whole;
+    copying the command is unchanged. Code blocks are left alone (they do not wrap)."""
     def mark(code: re.Match) -> str:
-        return code[1] + LONG_OPTION.sub(lambda option: f'<span class="option">{option[0]}</span>', code[2]) + code[3]
+        return code[1] + OPTION.sub(lambda option: f'<span class="option">{option[0]}</span>', code[2]) + code[3]
 
     return "".join(part if part.startswith("<pre") else INLINE_CODE.sub(mark, part)
                    for part in PREFORMATTED.split(html))
