@@ -121,14 +121,13 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalize: 
 
 
 def per_class_bars(values: Sequence[float], classes: Sequence[str], title: str = "Accuracy per class") -> Figure:
-    """A horizontal bar per class, worst at the top, with the value written on each bar."""
+    """A horizontal bar per class, worst at the top, with the value written on each bar; the axis starts at 0."""
     order = np.argsort(values)
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(classes) + 1))
     ax.barh([classes[i] for i in order], [values[i] for i in order], color="tab:blue")
     for y, index in enumerate(order):
         ax.text(values[index], y, f" {values[index]:.1%}", va="center", fontsize=8)
-    low = min(values)
-    ax.set_xlim(max(0.0, low - 0.1), 1.04)
+    ax.set_xlim(0, 1.12)  # from 0, so a bar's length is its accuracy (room on the right for the labels)
     ax.set_xlabel("accuracy (recall)")
     ax.set_title(title)
     fig.tight_layout()
