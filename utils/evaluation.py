@@ -25,7 +25,7 @@ def _as_batches(data: InMemoryData | Batches, batch_size: int, shuffle: bool, ge
     return iterate_batches(data, batch_size, shuffle=shuffle, generator=generator) if is_tensors else data
 
 
-# Printed by notebook 02, 04 (inspect.getsource): after editing it, re-run that notebook in full mode.
+# Printed by notebook 02 (inspect.getsource): after editing it, re-run that notebook in full mode.
 @torch.inference_mode()
 def predict_logits(
     model: nn.Module, data: InMemoryData | Batches, device: torch.device, *, batch_size: int = 256
