@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -37,10 +38,25 @@ def torchrun(*options: str, save, **popen) -> subprocess.Popen:
     )
 
 
-def finished(process: subprocess.Popen) -> str:
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err[-3000:]
-    return out
+def finished(processes: list[subprocess.Popen], timeout: float = 240) -> str:
+    """What the processes printed, once all have ended well. One that has not ended by ``timeout`` is stopped, and
+    the assertion shows what every process had printed by then (CI once saw a run whose training had finished
+    hang at exit for 300 s: the other node's output is what tells why)."""
+    deadline = time.monotonic() + timeout
+    outputs = []
+    for process in processes:
+        try:
+            outputs.append(process.communicate(timeout=max(1.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            printed = [other.communicate() for other in processes]
+            report = "\n".join(f"--- process {number}, exit {other.returncode}:\n{out[-1500:]}\n{err[-1500:]}"
+                               for number, (other, (out, err)) in enumerate(zip(processes, printed)))
+            raise AssertionError(f"not finished after {timeout:.0f} s\n{report}") from None
+    for process, (_, err) in zip(processes, outputs):
+        assert process.returncode == 0, err[-3000:]
+    return "".join(out for out, _ in outputs)
 
 
 def test_each_process_trains_on_its_own_equal_share_of_every_epoch():
@@ -69,7 +85,7 @@ def test_two_machines_meet_through_torchruns_rendezvous_print_once_save_once_and
               "--rdzv-id=course-test"]
     nodes = [torchrun(*common, f"--node-rank={rank}", save=tmp_path / f"node{rank}.pt") for rank in range(2)]
     try:
-        printed = "".join(finished(node) for node in nodes)
+        printed = finished(nodes)
     finally:
         for node in nodes:
             node.kill()
