@@ -5,7 +5,8 @@ An instructor builds the wheelhouse on a machine with internet and installs from
 installing the course's own package (``-e .``) needs, so the offline install stopped at "No matching distribution
 found for setuptools>=64"; and it packed the whole folder, ``.venv`` included (3.4 GB here), into one archive.
 
-The README's two commands run here on a small stand-in for the course: its real ``utils`` package and
+The README's two commands run here on a small stand-in for the course (the first, like the instructor's, needs a
+package index: PyPI or a mirror; without one the test is skipped): its real ``utils`` package and
 ``pyproject.toml``, one light requirement instead of PyTorch and the rest, and a ``.venv`` that must not travel.
 """
 
@@ -53,7 +54,10 @@ def test_the_readmes_wheelhouse_installs_the_course_with_the_network_off(tmp_pat
     (course / ".venv").mkdir()
     (course / ".venv" / "torch_and_friends.bin").write_bytes(os.urandom(20_000_000))
 
-    built = run_pip(sys.executable, build, course)
+    built = run_pip(sys.executable, build, course)  # reaches the package index as this machine's pip is set up
+    no_index = re.search(r"No matching distribution|Could not find a version|connection", built.stderr, re.I)
+    if built.returncode != 0 and no_index:
+        pytest.skip("building the wheelhouse needs a package index (PyPI or a mirror), as the README's step does")
     assert built.returncode == 0, built.stderr[-2000:]
     wheelhouse = course / "wheels"
     size = sum(path.stat().st_size for path in wheelhouse.iterdir())

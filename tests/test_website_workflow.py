@@ -2,6 +2,8 @@
 GitHub runs it, not CI; these checks catch the two drifting apart (a renamed build folder would publish nothing)."""
 
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,12 @@ def test_the_website_workflow_installs_the_sites_tools_pinned_and_every_file_it_
         assert "constraints.txt" in named and "requirements-site.txt" in named, words
         missing = [name for name in named if not (settings.REPO_ROOT / name).is_file()]
         assert not missing, f"the workflow installs from files that do not exist: {missing}"
+
+
+def test_the_site_builds_without_torch_or_numpy_as_the_workflow_installs_neither():
+    """The workflow installs only the site's tools: `make site` on a machine with the course's packages would not
+    notice the site's code starting to import torch or numpy, GitHub would."""
+    blocked = "import sys\nfor name in ('torch', 'numpy', 'torchvision', 'matplotlib'):\n    sys.modules[name] = None\n"
+    done = subprocess.run([sys.executable, "-c", blocked + f"import {site.__name__}"], cwd=settings.REPO_ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]
