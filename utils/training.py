@@ -176,8 +176,7 @@ def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemory
     last = history.epochs + recipe.epochs
     if verbose:
         precision = describe_precision(device, mixed)
-        epochs = "1 epoch" if recipe.epochs == 1 else f"{recipe.epochs} epochs"
-        print(f"Training {type(model).__name__} on {device} ({precision}) for {epochs}")
+        print(f"Training {type(model).__name__} on {device} ({precision}) for {epochs_in_words(recipe.epochs)}")
     with keep_finished_epochs(model, optimizer, history) as epoch_finished:
         for epoch in range(history.epochs + 1, last + 1):
             # the recipe's layout, set every epoch: evaluate() leaves the model in channels_last
@@ -196,6 +195,10 @@ def fit(model: nn.Module, train_data: InMemoryData | Batches, val_data: InMemory
             if stop_when is not None and stop_when(history):
                 break
     return history
+
+
+def epochs_in_words(epochs: int) -> str:
+    return "1 epoch" if epochs == 1 else f"{epochs} epochs"
 
 
 def epoch_line(history: History, last: int) -> str:

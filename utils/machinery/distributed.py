@@ -60,11 +60,10 @@ class Team:
         model = DistributedDataParallel(network, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         share = Share(train_data.to(self.device), recipe.batch_size, self, seed)
         precision = describe_precision(self.device, uses_bf16(self.device, recipe.mixed_precision))
-        epochs = "1 epoch" if recipe.epochs == 1 else f"{recipe.epochs} epochs"
         print(
             f"Training {type(network).__name__} in {self.size} processes ({dist.get_backend()}, {self.device.type}, "
-            f"{precision}) for {epochs}: {share.batch_size} images per process per step, "
-            f"{share.batch_size * self.size} in all"
+            f"{precision}) for {training.epochs_in_words(recipe.epochs)}: {share.batch_size} images per process per "
+            f"step, {share.batch_size * self.size} in all"
         )
         options["progress"] = options.get("progress") and self.leads  # one set of progress bars, not N
         with one_view(network):  # fit's check after each epoch sees each image once, as in one process

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from utils import hardware
+from utils import hardware, training
 from utils.evaluation import Difference, paired_difference
 from utils.guards import settings
 from utils.guards.files import write_whole
@@ -347,8 +347,7 @@ def what_the_command_trained(command: str) -> str:
         return f"`{command}`"
     named = [options.pop("--model"), options.pop("--dataset")]
     if "--epochs" in options:
-        epochs = options.pop("--epochs")
-        named.append(f"{epochs} epoch{'' if epochs == '1' else 's'}")
+        named.append(training.epochs_in_words(int(options.pop("--epochs"))))
     return ", ".join(named + [f"`{flag} {value}`" for flag, value in options.items()])
 
 
