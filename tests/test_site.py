@@ -105,7 +105,7 @@ def test_every_page_loads_without_console_errors_and_every_image_draws(served, b
 def test_every_internal_link_resolves(served):
     """Every link to a page of the site reaches it, and a link to a section of another page (the README's
     "#before-the-day-without-wifi") reaches a heading that page has."""
-    broken = []
+    broken, ids_of = [], {}  # each linked page fetched and read once, however many links lead to it
     for page in PAGES:
         parser = Links()
         parser.feed(urllib.request.urlopen(served + page).read().decode())
@@ -115,16 +115,20 @@ def test_every_internal_link_resolves(served):
                 continue
             if target.endswith("/"):  # a folder: the local server lists it, a web host answers 404 without index.html
                 target += "index.html"
-            try:
-                answer = urllib.request.urlopen(target)
-            except urllib.error.HTTPError as error:
-                broken.append(f"{page} -> {href} ({error.code})")
-                continue
-            if fragment and target.endswith(".html") and target != served + page:
-                anchors = Anchors()
-                anchors.feed(answer.read().decode())
-                if fragment not in anchors.ids:
-                    broken.append(f"{page} -> {href} (no such section)")
+            if target not in ids_of:
+                try:
+                    answer = urllib.request.urlopen(target)
+                except urllib.error.HTTPError as error:
+                    ids_of[target] = error.code
+                else:
+                    anchors = Anchors()
+                    if target.endswith(".html"):
+                        anchors.feed(answer.read().decode())
+                    ids_of[target] = anchors.ids
+            if isinstance(ids_of[target], int):
+                broken.append(f"{page} -> {href} ({ids_of[target]})")
+            elif fragment and target.endswith(".html") and target != served + page and fragment not in ids_of[target]:
+                broken.append(f"{page} -> {href} (no such section)")
     assert not broken, broken
 
 

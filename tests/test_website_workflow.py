@@ -23,11 +23,13 @@ def steps():
 
 
 def test_the_website_workflow_builds_the_site_as_make_site_does_and_publishes_that_folder():
-    commands = [step["run"] for step in steps() if "run" in step]
+    workflow_steps = steps()
+    commands = [step["run"] for step in workflow_steps if "run" in step]
     assert f"python -m {site.__name__}" in commands
     makefile = (settings.REPO_ROOT / "Makefile").read_text()
     assert f"$(BIN)/python -m {site.__name__}" in makefile, "make site and the workflow build the site differently"
-    uploads = [step["with"]["path"] for step in steps() if step.get("uses", "").startswith("actions/upload-pages")]
+    uploads = [step["with"]["path"] for step in workflow_steps
+               if step.get("uses", "").startswith("actions/upload-pages")]
     assert [Path(path) for path in uploads] == [site.SITE.relative_to(settings.REPO_ROOT)]
 
 
