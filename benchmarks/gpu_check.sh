@@ -3,10 +3,12 @@
 #
 #   bash benchmarks/gpu_check.sh prepare   # here: data, notebooks as scripts and the mlxtend wheel into .device/
 #   bash benchmarks/gpu_check.sh run       # there, from the repository root, with .device/ carried along
+#   bash benchmarks/gpu_check.sh run notebooks tests   # only those parts (two calls fit a 15-minute lease)
 #
-# `run` writes every log under $OUT (or build/gpu-check): the speedrun over 3 seeds (and its results file), the
-# 10-epoch command line on MNIST, torchrun with one process (NCCL), notebooks 03 and 06 as scripts, and the tests in
-# smoke mode. Each part has its own time limit, so one that hangs cannot eat the others' time.
+# `run` writes every log under $OUT (or build/gpu-check): the GPU recipe's search on the validation split (and its
+# results file), the 10-epoch command line on MNIST, torchrun with one process (NCCL), the speedrun over 3 seeds
+# (and its results file), notebooks 03 and 06 as scripts, and the tests in smoke mode. Each part has its own time
+# limit, so one that hangs cannot eat the others' time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DEVICE=.device
@@ -29,7 +31,7 @@ prepare() {
     du -sh "$DEVICE"
 }
 
-run() {
+run() {  # run [PART...]: the parts named (default: all, in this order, the most wanted first)
     local out
     out=$(realpath -m "${OUT:-build/gpu-check}")
     mkdir -p "$out"
@@ -38,9 +40,9 @@ run() {
     python3 -m pip install -q --no-index --no-deps --target /tmp/site "$DEVICE"/wheels/*.whl \
         && export PYTHONPATH=$PYTHONPATH:/tmp/site
     for dataset in mnist fashion-mnist; do
-        python3 -m utils.data fetch --dataset "$dataset" --from "$DEVICE/$dataset" || exit 1
+        python3 -m utils.data fetch --dataset "$dataset" --from "$DEVICE/$dataset" > /dev/null || exit 1
     done
-    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$out/summary.txt"
     part() {  # part NAME SECONDS COMMAND...: one line of outcome per part, its whole output in NAME.log
         local name=$1 limit=$2
         shift 2
@@ -48,20 +50,37 @@ run() {
         timeout "$limit" "$@" > "$out/$name.log" 2>&1
         echo "$name: exit $? after $((SECONDS - began)) s" | tee -a "$out/summary.txt"
     }
-    part speedrun 150 python3 benchmarks/speedrun.py --seeds 0 1 2
-    cp benchmarks/results/speedrun.json "$out/" 2>/dev/null
-    part cli-10-epochs 60 python3 -m utils.train --model cnn --dataset mnist --epochs 10 --save "$out/cnn-mnist.pt"
-    part torchrun-nccl 60 torchrun --nproc_per_node=1 -m utils.train --model cnn --dataset mnist --epochs 2
-    for script in "$DEVICE"/scripts/*.py; do
-        (cd notebooks && part "notebook-$(basename "$script" .py)" 90 python3 "../$script")
+    local wanted=("$@")
+    [ ${#wanted[@]} -gt 0 ] || wanted=(recipe-search cli-10-epochs torchrun-nccl speedrun notebooks tests)
+    for name in "${wanted[@]}"; do
+        case $name in
+            recipe-search)
+                part recipe-search 270 python3 benchmarks/gpu_recipe_search.py --seeds 0 1 2
+                cp benchmarks/results/gpu_recipe.json "$out/" 2>/dev/null ;;
+            cli-10-epochs)  # its wall time against its training time (the epochs' sum) is in summary.txt
+                part cli-10-epochs 60 python3 -m utils.train --model cnn --dataset mnist --epochs 10 ;;
+            torchrun-nccl)
+                part torchrun-nccl 45 torchrun --nproc_per_node=1 -m utils.train --model cnn --dataset mnist \
+                    --epochs 2 ;;
+            speedrun)  # files each step as it finishes: a time limit keeps the steps done
+                part speedrun 150 python3 benchmarks/speedrun.py --seeds 0 1 2
+                cp benchmarks/results/speedrun.json "$out/" 2>/dev/null ;;
+            notebooks)
+                for script in "$DEVICE"/scripts/*.py; do
+                    (cd notebooks && part "notebook-$(basename "$script" .py)" 90 python3 "../$script")
+                done ;;
+            tests)
+                part tests 150 env COURSE_SMOKE=1 python3 -m pytest -q -o addopts="-p no:cacheprovider" tests \
+                    --ignore tests/test_drawing_pad_browser.py --ignore tests/test_notebooks_clean.py ;;
+            *) echo "error: no part called $name (recipe-search, cli-10-epochs, torchrun-nccl, speedrun, notebooks," \
+                    "tests)" >&2; exit 2 ;;
+        esac
     done
-    part tests 120 env COURSE_SMOKE=1 python3 -m pytest -q -o addopts="-p no:cacheprovider" tests \
-        --ignore tests/test_drawing_pad_browser.py --ignore tests/test_notebooks_clean.py
-    tail -n 3 "$out"/*.log
+    tail -n 4 "$out"/*.log
 }
 
 case ${1:-} in
     prepare) prepare ;;
-    run) run ;;
+    run) shift; run "$@" ;;
     *) echo "usage: bash benchmarks/gpu_check.sh prepare|run" >&2; exit 2 ;;
 esac

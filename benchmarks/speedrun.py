@@ -113,16 +113,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{step.name:<46} seed {seed}: {seconds}, validation {record['val_acc']:.4f}, "
                   f"test {record['test_acc']:.4f}", flush=True)
         measured.append({"step": step.name, "seeds": seeds})
-    entry = {"hardware": results.describe_hardware(device), "date": datetime.date.today().isoformat(),
-             "target": TARGET, "steps": measured}
+        entry = {"hardware": results.describe_hardware(device), "date": datetime.date.today().isoformat(),
+                 "target": TARGET, "steps": measured}
+        save(entry)  # after every step: a run stopped at a time limit keeps the steps it finished
     print("\n" + results.speedrun_table({results.machine_class(): entry}))
-    # smoke mode (COURSE_SMOKE=1) checks the script on little data: it must not overwrite the real results
-    path = settings.REPO_ROOT / "build" / "speedrun-smoke.json" if settings.SMOKE else RESULTS_FILE
-    saved = results.read(path)
-    saved[results.machine_class()] = entry
-    results.write(path, saved)
-    print(f"saved under {results.machine_class()!r} in {settings.display_path(path)}")
+    print(f"saved under {results.machine_class()!r} in {settings.display_path(results_path())}")
     return 0
+
+
+def results_path():
+    # smoke mode (COURSE_SMOKE=1) checks the script on little data: it must not overwrite the real results
+    return settings.REPO_ROOT / "build" / "speedrun-smoke.json" if settings.SMOKE else RESULTS_FILE
+
+
+def save(entry: dict) -> None:
+    saved = results.read(results_path())
+    saved[results.machine_class()] = entry
+    results.write(results_path(), saved)
 
 
 if __name__ == "__main__":
