@@ -44,7 +44,7 @@ CANDIDATES = {  # name: (batch size, peak learning rate); the CPU recipe's is 5e
 
 
 def recipe_for(name: str, dataset: str) -> tuple[training.Recipe, data.Augment | None]:
-    recipe, augment = recipes.course_recipe("cnn", dataset, EPOCHS, device="cpu")
+    recipe, augment = recipes.course_recipe("cnn", dataset, EPOCHS)
     if name != CPU_RECIPE:
         batch_size, lr = CANDIDATES[name]
         recipe = replace(recipe, batch_size=batch_size, lr=lr)
@@ -75,7 +75,7 @@ def choose(measured: dict) -> tuple[str, dict]:
                 [measured[CPU_RECIPE][dataset][seed]["val_acc"] for seed in seeds],
                 [measured[name][dataset][seed]["val_acc"] for seed in seeds],
             )
-            verdicts[name][dataset] = difference, difference.mean >= -TOLERANCE and difference.high >= 0
+            verdicts[name][dataset] = difference, bool(difference.mean >= -TOLERANCE and difference.high >= 0)
         if all(qualifies for _, qualifies in verdicts[name].values()):
             qualified.append(name)
 

@@ -431,3 +431,43 @@ def test_07_two_processes_are_slower_in_every_seed_surely_so_on_the_laptop_class
         assert seconds.low > 0  # slower, the interval above 0
     else:
         assert seconds.low <= 0 <= seconds.high  # slower in every seed, but three seeds cannot tell
+
+
+def gpu_search() -> dict:
+    return results.read(results.RESULTS_FILE.parent / "gpu_recipe.json")["cuda (NVIDIA H200)"]
+
+
+def gpu_change(entry: dict, name: str, dataset: str):
+    seeds = sorted(entry["runs"][name][dataset])
+    return paired_difference([entry["runs"]["CPU recipe"][dataset][seed]["val_acc"] for seed in seeds],
+                             [entry["runs"][name][dataset][seed]["val_acc"] for seed in seeds])
+
+
+def gpu_seconds(entry: dict, name: str, dataset: str) -> float:
+    return statistics.fmean(run["seconds"] for run in entry["runs"][name][dataset].values())
+
+
+def test_results_page_and_06_no_bigger_gpu_batch_held_its_accuracy_on_fashion_mnist_so_the_cpu_recipe_stays():
+    entry = gpu_search()
+    assert entry["chosen"] == "CPU recipe"
+    fashion = {name: gpu_change(entry, name, "fashion-mnist") for name in entry["candidates"]}
+    assert all(change.mean < -0.001 for change in fashion.values())  # every one lost accuracy there
+    undecided = [name for name, change in fashion.items() if contains_zero(change)]
+    assert undecided == ["batch 512, peak lr 2e-2 (linear rule)"] and -0.0025 < fashion[undecided[0]].mean < -0.0023
+
+
+def test_results_page_and_06_on_mnist_batch_512_cannot_be_told_apart_at_a_quarter_of_the_seconds():
+    entry = gpu_search()
+    cpu = gpu_seconds(entry, "CPU recipe", "mnist")
+    assert round(cpu, 1) == 15.9
+    for name in ("batch 512, peak lr 1e-2 (square-root rule)", "batch 512, peak lr 2e-2 (linear rule)"):
+        assert contains_zero(gpu_change(entry, name, "mnist"))
+        assert 0.2 < gpu_seconds(entry, name, "mnist") / cpu < 0.3
+    assert set(entry["chosen_mnist_test_acc"].values()) == {0.9946}  # "0.9946 each"
+
+
+def test_06_on_an_h200_batch_512_trains_ten_epochs_four_to_eight_times_sooner():
+    entry = gpu_search()
+    for name in ("batch 512, peak lr 1e-2 (square-root rule)", "batch 512, peak lr 2e-2 (linear rule)"):
+        for dataset in ("mnist", "fashion-mnist"):
+            assert 3.5 < gpu_seconds(entry, "CPU recipe", dataset) / gpu_seconds(entry, name, dataset) < 8

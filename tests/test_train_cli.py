@@ -77,8 +77,8 @@ def _interrupt_at(monkeypatch, batch: int) -> None:
     """Make the course recipe's augmentation raise KeyboardInterrupt (Ctrl-C) at the given training batch."""
     recipe_of = recipes.course_recipe
 
-    def interrupting_recipe(model, dataset, epochs=None, device=None):
-        recipe, _ = recipe_of(model, dataset, epochs, device)
+    def interrupting_recipe(model, dataset, epochs=None):
+        recipe, _ = recipe_of(model, dataset, epochs)
         calls = itertools.count(1)
 
         def augment(images):

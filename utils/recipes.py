@@ -9,36 +9,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import torch
 from torch import nn
 
 from utils.data import Augment, get_spec
 from utils.models import build_model, model_class
 from utils.training import Recipe
 
-GPU_BATCH_SIZE, GPU_PEAK_LR = 512, 1e-2
-"""The BN-CNN's batch and peak learning rate on a CUDA GPU (``course_recipe``)."""
-
 
 # Printed by notebook 03 (inspect.getsource): after editing it, re-run that notebook in full mode.
-def course_recipe(model: str, dataset: str, epochs: int | None = None,
-                  device: torch.device | str | None = None) -> tuple[Recipe, Augment | None]:
-    """The recipe and augmentation (None: none) the course trains ``model`` on ``dataset`` with on ``device``.
+def course_recipe(model: str, dataset: str, epochs: int | None = None) -> tuple[Recipe, Augment | None]:
+    """The recipe and augmentation (None: none) the course trains ``model`` on ``dataset`` with.
 
     The BN-CNN's peak learning rate and batch size were judged on the validation split over five seeds
-    (``benchmarks/results_over_seeds.py``; notebook 03's ablation and docs/results.md show the table). On a CUDA
-    GPU, which takes a batch of 512 in about the time of one of 128, it trains in batches of 512 at a peak learning
-    rate scaled by the square root of the batch ratio (``benchmarks/gpu_recipe_search.py`` chose it on the
-    validation split; docs/results.md shows it).
+    (``benchmarks/results_over_seeds.py``; notebook 03's ablation and docs/results.md show the table).
     """
     model_class(model)
     spec = get_spec(dataset)  # the dataset's record: its augmentation, label smoothing and BN-CNN batch size
     recipe = Recipe(epochs=epochs or 10)
     if model == "mlp":
         return replace(recipe, lr=2e-3, weight_decay=1e-4), None
-    if model == "cnn" and device is not None and torch.device(device).type == "cuda":
-        recipe = replace(recipe, lr=GPU_PEAK_LR, batch_size=GPU_BATCH_SIZE)
-    elif model == "cnn":  # chosen for the BN-CNN on Fashion-MNIST: notebook 03's ablation
+    if model == "cnn":  # chosen for the BN-CNN on Fashion-MNIST: notebook 03's ablation
         recipe = replace(recipe, lr=5e-3, batch_size=spec.bn_cnn_batch_size)
     return replace(recipe, label_smoothing=spec.label_smoothing), Augment(dataset, **spec.augmentation)
 

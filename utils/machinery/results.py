@@ -336,6 +336,32 @@ def speedrun_table(saved: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def gpu_recipe_table(saved: dict | None = None) -> str:
+    """The GPU recipe's search (``benchmarks/gpu_recipe_search.py``): per GPU, candidate and dataset, the mean
+    training seconds and validation accuracy over the seeds, and the change from the CPU recipe, paired by seed."""
+    saved = read(RESULTS_FILE.parent / "gpu_recipe.json") if saved is None else saved
+    lines = [
+        "| GPU | recipe | dataset | seconds of training | validation accuracy | change from the CPU recipe |",
+        "|---|---|---|---|---|---|",
+    ]
+    for gpu, entry in saved.items():
+        baseline = next(name for name in entry["runs"] if name not in entry["candidates"])  # the CPU recipe
+        for number, (name, by_dataset) in enumerate(entry["runs"].items()):
+            shown = f"**{name} (chosen)**" if name == entry["chosen"] else name
+            for row, (dataset, seeds) in enumerate(by_dataset.items()):
+                seconds = statistics.fmean(run["seconds"] for run in seeds.values())
+                accuracy = statistics.fmean(run["val_acc"] for run in seeds.values())
+                change = ""
+                if name != baseline:
+                    before = entry["runs"][baseline][dataset]
+                    order = sorted(seeds)
+                    change = str(paired_difference([before[seed]["val_acc"] for seed in order],
+                                                   [seeds[seed]["val_acc"] for seed in order]))
+                lines.append(f"| {gpu if number == row == 0 else ''} | {shown if row == 0 else ''} | {dataset} "
+                             f"| {seconds:.1f} | {accuracy:.4f} | {change} |")
+    return "\n".join(lines)
+
+
 def what_the_command_trained(command: str) -> str:
     """``python -m utils.train --model cnn --dataset mnist --epochs 2`` as "cnn, mnist, 2 epochs": the command in
     words, short enough for a table's column (written whole, it broke between the two hyphens of "--model"). Any
@@ -438,6 +464,7 @@ def main() -> int:
             notebook_minutes_table(),
             time_to_accuracy_table(),
             speedrun_table(),
+            gpu_recipe_table(),
             cli_wall_time_table(),
             data_parallel_table(),
             sep="\n\n",

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError) as error:
         parser.error(f"{error}")
     try:
-        batch_size = course_recipe(args.model, args.dataset, device=pick_device(args.device))[0].batch_size  # shared
+        batch_size = course_recipe(args.model, args.dataset)[0].batch_size  # what torchrun's processes share
         with signals.stop_like_ctrl_c(), distributed.team_of(args.device, batch_size) as team:
             train_model(
                 args.model,

@@ -71,10 +71,7 @@ def train_model(
     ``interrupted_path(save)`` instead. With a ``team`` (``torchrun``: see ``distributed``) each process trains on
     its share of the data and process 0 measures and saves the model.
     """
-    where = team.device if team is not None else pick_device(device)
-    recipe, augment = course_recipe(model, dataset, epochs, device=where)
-    if model == "cnn" and where.type == "cuda":  # the CPU recipe goes without saying
-        print(f"The course's GPU recipe: batches of {recipe.batch_size}, peak learning rate {recipe.lr:g}")
+    recipe, augment = course_recipe(model, dataset, epochs)
     if save is not None:
         check_writable(save)  # before training: a bad path must not cost the trained model
     if loader not in ("tensors", "dataloader"):
