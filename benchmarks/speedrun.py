@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds = {}
         for seed in args.seeds:
             seeds[str(seed)] = record = run(step, seed, device, test)
-            seconds = f"{record['seconds']:.1f} s" if record["seconds"] else f"not within {record['epochs']} epochs"
+            seconds = (f"{record['seconds']:.1f} s" if record["seconds"]
+                       else f"not within {training.epochs_in_words(record['epochs'])}")
             print(f"{step.name:<46} seed {seed}: {seconds}, validation {record['val_acc']:.4f}, "
                   f"test {record['test_acc']:.4f}", flush=True)
         measured.append({"step": step.name, "seeds": seeds})

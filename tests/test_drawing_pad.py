@@ -13,7 +13,9 @@ import torch
 from PIL import Image, ImageDraw
 
 from utils import checkpoints, models, predict
-from utils.machinery.drawing_pad import NO_PAD, DrawingPad
+
+pytest.importorskip("anywidget")  # the widget library: absent where only PyTorch is (the GPU check's machine)
+from utils.machinery.drawing_pad import NO_PAD, DrawingPad  # noqa: E402
 
 SIZE = 280  # the canvas, in pixels
 

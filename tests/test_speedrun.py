@@ -39,5 +39,9 @@ def test_the_speedrun_runs_every_step_this_machine_has_and_files_its_result(monk
     saved = json.loads((settings.REPO_ROOT / "build" / "speedrun-smoke.json").read_text())
     steps = [step["step"] for step in saved[results.machine_class()]["steps"]]
     assert steps[0].startswith("textbook") and steps[1].startswith("+ one-cycle") and "+ channels_last" in steps
-    assert steps[2] == "+ tensors on the cpu" and steps[3] == "+ batch 128"
-    assert ("+ bf16 autocast" in steps) == module_globals["hardware"].uses_bf16(module_globals["torch"].device("cpu"))
+    hardware = module_globals["hardware"]
+    device = hardware.pick_device()  # on a GPU the steps are named for it, with a GPU's batch and torch.compile
+    assert steps[2] == f"+ tensors on the {device.type}"
+    assert steps[3].startswith("+ batch 512" if device.type == "cuda" else "+ batch 128")
+    assert ("+ bf16 autocast" in steps) == hardware.uses_bf16(device)
+    assert ("+ torch.compile" in steps) == (device.type == "cuda")
