@@ -471,3 +471,12 @@ def test_06_on_an_h200_batch_512_trains_ten_epochs_four_to_eight_times_sooner():
     for name in ("batch 512, peak lr 1e-2 (square-root rule)", "batch 512, peak lr 2e-2 (linear rule)"):
         for dataset in ("mnist", "fashion-mnist"):
             assert 3.5 < gpu_seconds(entry, "CPU recipe", dataset) / gpu_seconds(entry, name, dataset) < 8
+
+
+def test_07_a_seeds_two_accuracies_lie_at_most_10_images_apart_and_the_summarys_seconds_are_the_tables():
+    for machine in (LAPTOP, NATIVE):
+        run = data_parallel_runs(machine)
+        pairs = zip(run["one_process"], run["processes"])
+        assert all(abs(one["val_acc"] - two["val_acc"]) <= 0.0010 + 1e-9 for one, two in pairs)
+    laptop = data_parallel_runs(LAPTOP)
+    assert (round(laptop["training_s_many"]), round(laptop["training_s_one"])) == (371, 284)

@@ -235,7 +235,8 @@ def test_the_data_parallel_table_judges_the_seconds_paired_by_seed_not_by_their_
 
 def test_the_data_parallel_figure_keeps_a_gap_of_a_few_images_small_and_follows_the_tables_order():
     """Notebook 07 once drew a 6-image gap (0.0006) across a whole panel, so that a difference its text calls
-    'cannot tell apart' looked large, in the opposite order to the table and with the legend 'N processes'."""
+    'cannot tell apart' looked large, in the opposite order to the table and with the legend 'N processes'; then
+    its rows had different accuracy ranges, a legend in one panel of two, and lines joining separate seeds."""
     def run(accuracies_one, accuracies_many):
         def runs(accuracies):
             return [{"val_acc": value, "training_s": 200.0, "wall_s": 240.0} for value in accuracies]
@@ -248,10 +249,15 @@ def test_the_data_parallel_figure_keeps_a_gap_of_a_few_images_small_and_follows_
     try:
         (accuracy, _), (second_accuracy, _) = figure.axes[0:2], figure.axes[2:4]
         assert [accuracy.get_title(), second_accuracy.get_title()] == ["float32", "native bf16"]
+        spans = []
+        for axis in figure.axes:
+            assert [text.get_text() for text in axis.get_legend().get_texts()] == ["1 process", "2 processes"]
+            assert all(line.get_linestyle() == "None" for line in axis.get_lines())  # seeds are not a series
         for axis in (accuracy, second_accuracy):
             low, high = axis.get_ylim()
             assert high - low >= 0.01 - 1e-9
-            assert [text.get_text() for text in axis.get_legend().get_texts()] == ["1 process", "2 processes"]
+            spans.append(high - low)
+        assert spans[0] == pytest.approx(spans[1])  # the rows compare by eye
     finally:
         import matplotlib.pyplot as plt
         plt.close(figure)

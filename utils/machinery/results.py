@@ -429,25 +429,29 @@ def data_parallel_table(saved: dict | None = None) -> str:
 
 
 def data_parallel_figure(saved: dict | None = None, smallest_accuracy_span: float = 0.01):
-    """Notebook 07's figure: seed by seed, one process against N, a row per machine in the table's order. The accuracy
-    axis spans at least ``smallest_accuracy_span`` (100 of 10,000 validation images), so that a gap of a few
-    images does not fill the panel and look like a large one."""
+    """Notebook 07's figure: seed by seed, one process against N, a row per machine in the table's order. Every row's
+    accuracy axis spans the same range, at least ``smallest_accuracy_span`` (100 of 10,000 validation images), so
+    that a gap of a few images does not fill a panel and look like a large one, and the rows compare by eye. Points
+    only: the seeds are separate runs, not a series."""
     import matplotlib.pyplot as plt  # only the notebook draws; the tables and the benchmarks do not need it
 
     rows = data_parallel_rows(saved)
+    accuracies = [[r["val_acc"] for r in run["one_process"] + run["processes"]] for _, run in rows]
+    half = max([smallest_accuracy_span] + [1.2 * (max(values) - min(values)) for values in accuracies]) / 2
     figure, axes = plt.subplots(len(rows), 2, figsize=(10, 3.2 * len(rows)), squeeze=False)
-    for (machine, run), (accuracy, seconds) in zip(rows, axes):
-        for label, runs_of in (("1 process", run["one_process"]), (f"{processes_in(run)} processes", run["processes"])):
-            accuracy.plot(run["seeds"], [r["val_acc"] for r in runs_of], "o-", label=label)
-            seconds.plot(run["seeds"], [r["training_s"] for r in runs_of], "o-", label=label)
-        low, high = accuracy.get_ylim()
-        middle, half = (low + high) / 2, max(high - low, smallest_accuracy_span) / 2
+    for (machine, run), values, (accuracy, seconds) in zip(rows, accuracies, axes):
+        for label, marker, runs_of in (("1 process", "o", run["one_process"]),
+                                       (f"{processes_in(run)} processes", "s", run["processes"])):
+            accuracy.plot(run["seeds"], [r["val_acc"] for r in runs_of], marker, label=label)
+            seconds.plot(run["seeds"], [r["training_s"] for r in runs_of], marker, label=label)
+        middle = (max(values) + min(values)) / 2
         accuracy.set(xlabel="seed", ylabel="final validation accuracy", xticks=run["seeds"],
                      ylim=(middle - half, middle + half), title=machine)
         slowest = max(r["training_s"] for r in run["one_process"] + run["processes"])
-        seconds.set(xlabel="seed", ylabel="seconds in the epochs", xticks=run["seeds"], ylim=(0, 1.1 * slowest),
-                    title=machine)
+        seconds.set(xlabel="seed", ylabel="seconds of training, all epochs", xticks=run["seeds"],
+                    ylim=(0, 1.1 * slowest), title=machine)
         accuracy.legend()
+        seconds.legend(loc="lower right")
     figure.tight_layout()
     return figure
 
